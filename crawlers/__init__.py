@@ -1,0 +1,1 @@
+"""Maraude's crawlers: a Scrapy project that gathers public posts into ``posts``."""

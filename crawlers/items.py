@@ -1,0 +1,30 @@
+"""The one item every spider yields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class PostItem:
+    """A public post as a spider found it.
+
+    ``author`` holds the raw handle only in memory, between the spider and the
+    pseudonymisation pipeline, which replaces it by ``author_hash``; it is never
+    stored or logged.
+    """
+
+    platform: str
+    site: str
+    source: str
+    native_id: str
+    text: str
+    url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    author_hash: str | None = None
+    created_at: str | None = None
+    parent_native_id: str | None = None
+    thread_title: str | None = None
+    lang: str | None = None
+    html: bool = False  # True when ``text`` is HTML that must be turned into text

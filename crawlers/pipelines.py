@@ -1,0 +1,152 @@
+"""The item pipeline every source goes through.
+
+Validate → normalise (plain text, NFC, masking, language) → pseudonymise the
+author and honour the opt-out register → store through :mod:`maraude.db`.
+Post text and handles are never logged: only ids, URLs and counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.exceptions import DropItem
+
+from crawlers.items import PostItem
+from crawlers.text import guess_lang, normalise
+from maraude import db as mdb
+from maraude.privacy import author_hash, content_hash, mask_text, url_hash
+
+logger = logging.getLogger(__name__)
+
+
+class _StatsMixin:
+    crawler: Any
+
+    def _inc(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"maraude/{key}", n)
+
+
+class ValidatePipeline(_StatsMixin):
+    """Drop items that cannot be stored (no id, nothing to read)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ValidatePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: PostItem) -> PostItem:
+        if not isinstance(item, PostItem) or not item.native_id:
+            self._inc("dropped")
+            raise DropItem("item without a native id")
+        if not (item.text or "").strip() and not (item.title or "").strip():
+            self._inc("dropped")
+            raise DropItem(f"empty post {item.native_id} at {item.url}")
+        return item
+
+
+class NormalisePipeline:
+    """HTML → plain text, NFC, tidy whitespace, masking, language."""
+
+    def process_item(self, item: PostItem) -> PostItem:
+        item.text = mask_text(normalise(item.text or "", is_html=item.html))
+        item.html = False
+        if item.title:
+            item.title = mask_text(normalise(item.title))
+        if item.thread_title:
+            item.thread_title = mask_text(normalise(item.thread_title))
+        if not item.lang:
+            item.lang = guess_lang(f"{item.title or ''} {item.text}")
+        return item
+
+
+class PseudonymisePipeline(_StatsMixin):
+    """Replace the author's handle by a keyed hash; drop opted-out authors and URLs."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.secret: str = crawler.settings.get("MARAUDE_SECRET")
+        if not self.secret:
+            raise ValueError("MARAUDE_SECRET setting is required by the pipelines")
+        self.optout: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PseudonymisePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        database = mdb.open_db(self.crawler.settings.get("MARAUDE_DB"))
+        self.optout = mdb.optout_hashes(database)
+        database.close()
+
+    def process_item(self, item: PostItem) -> PostItem:
+        if item.author:
+            item.author_hash = author_hash(
+                self.secret, item.platform, item.site, item.author
+            )
+        item.author = None
+        if item.author_hash in self.optout or (
+            item.url and url_hash(self.secret, item.url) in self.optout
+        ):
+            self._inc("dropped")
+            raise DropItem(f"opted out: {item.platform} post {item.native_id}")
+        return item
+
+
+class SQLitePipeline(_StatsMixin):
+    """Store posts; one ``crawl_runs`` row per spider run."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.db_path: str = crawler.settings.get("MARAUDE_DB")
+        self.db: Any = None
+        self.run_id = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SQLitePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.db = mdb.open_db(self.db_path)
+        self.run_id = mdb.start_crawl_run(self.db, spider.source.name, spider.platform)
+
+    def close_spider(self) -> None:
+        stats = self.crawler.stats
+        summary = {
+            "requests": stats.get_value("downloader/request_count", 0),
+            "new": stats.get_value("maraude/new", 0),
+            "updated": stats.get_value("maraude/updated", 0),
+            "dropped": stats.get_value("maraude/dropped", 0),
+            "errors": stats.get_value("log_count/ERROR", 0),
+        }
+        reason = stats.get_value("finish_reason", "finished")
+        status = "ok" if reason == "finished" and not summary["errors"] else "failed"
+        if reason == "finished" and summary["errors"]:
+            status = "errors"
+        mdb.finish_crawl_run(self.db, self.run_id, status, summary)
+        self.db.close()
+
+    def process_item(self, item: PostItem) -> PostItem:
+        row = {
+            "platform": item.platform,
+            "site": item.site,
+            "source": item.source,
+            "native_id": item.native_id,
+            "url": item.url,
+            "author_hash": item.author_hash,
+            "title": item.title,
+            "text": item.text,
+            "lang": item.lang,
+            "created_at": item.created_at,
+            "fetched_at": mdb.now_iso(),
+            "content_hash": content_hash(f"{item.title or ''}\n{item.text}"),
+            "parent_native_id": item.parent_native_id,
+            "thread_title": item.thread_title,
+        }
+        with mdb.translate_busy(self.db_path):
+            outcome = mdb.upsert_post(self.db, row)
+        self._inc(outcome)
+        return item

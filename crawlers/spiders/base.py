@@ -1,0 +1,54 @@
+"""What every Maraude spider shares: its source, its database and its state."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+import scrapy
+
+from maraude import db as mdb
+from maraude.sources import Source
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider bound to one configured :class:`~maraude.sources.Source`."""
+
+    platform = ""
+
+    def __init__(self, source: Source, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, name=f"{self.platform}:{source.name}", **kwargs)
+        self.source = source
+        self.settings_ = source.settings
+        self.pages = 0
+        self._db: Any = None
+
+    @property
+    def max_pages(self) -> int:
+        if self.source.max_pages is not None:
+            return int(self.source.max_pages)
+        return int(self.crawler.settings.getint("MARAUDE_MAX_PAGES", 20))
+
+    @property
+    def db(self) -> Any:
+        """A connection of the spider's own, for reading what is already stored."""
+        if self._db is None:
+            self._db = mdb.open_db(self.crawler.settings.get("MARAUDE_DB"))
+        return self._db
+
+    def state(self) -> dict[str, Any]:
+        return mdb.get_source_state(self.db, self.source.name)
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        mdb.set_source_state(self.db, self.source.name, self.platform, state)
+
+    def seen(self, site: str, native_id: str) -> bool:
+        return mdb.has_post(self.db, self.platform, site, native_id)
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+def host_of(url: str) -> str:
+    return (urlparse(url).hostname or "").lower()

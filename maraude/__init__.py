@@ -1,0 +1,3 @@
+"""Maraude: digital outreach against non-recours."""
+
+__version__ = "0.1.0"

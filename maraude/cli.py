@@ -1,0 +1,379 @@
+"""``maraude``: the one entry point. Stages are imported inside commands, so
+``maraude --help`` loads neither Scrapy nor torch."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from maraude import __version__
+from maraude.errors import MaraudeError
+
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DB_HELP = "SQLite database (default: $MARAUDE_DB, else ./maraude.db)."
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def handle_errors(func: F) -> F:
+    """Turn a :class:`MaraudeError` into a clean message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MaraudeError as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False), help=DB_HELP
+    )(func)
+
+
+def _config(ctx: click.Context) -> Any:
+    from maraude.config import load_config
+
+    return load_config(ctx.obj.get("config_path"))
+
+
+def _open(db_path: str | None) -> Any:
+    from maraude import db
+    from maraude.config import resolve_db_path
+
+    return db.open_db(resolve_db_path(db_path))
+
+
+def _operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="maraude")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="A TOML file overriding config/default.toml (default: $MARAUDE_CONFIG).",
+)
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+    """Maraude: digital outreach against non-recours.
+
+    Crawl public posts, flag distress, crisis and unclaimed rights, and line them
+    up for outreach workers, who reply by hand.
+
+    \b
+    Quick start:
+      maraude demo                      # everything, on French demo posts
+      maraude crawl --db maraude.db     # then: classify, dashboard
+    """
+    logging.basicConfig(
+        level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False),
+    help="TOML file of [[sources]] (default: config/sources.toml).",
+)
+@click.option(
+    "--source", "only", multiple=True, help="Crawl only this source (repeatable)."
+)
+@click.pass_context
+@handle_errors
+def crawl(
+    ctx: click.Context,
+    db_path: str | None,
+    sources_file: str | None,
+    only: tuple[str, ...],
+) -> None:
+    """Gather new public posts from the configured sources.
+
+    Needs MARAUDE_SECRET (authors are stored only as a keyed hash).
+
+    \b
+    Example:
+      export MARAUDE_SECRET=$(python -c 'import secrets; print(secrets.token_hex(32))')
+      maraude crawl --db maraude.db --sources config/sources.toml --source demo-reddit
+    """
+    from maraude import commands
+
+    config = _config(ctx)
+    results = commands.crawl(config, db_path, sources_file, only)
+    click.echo(commands.format_crawl_table(results))
+    if any(r.errors for r in results):
+        click.echo(
+            "Some sources had errors: see the log above and crawl_runs.", err=True
+        )
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False),
+    help="Model folder (default: classifier.model in config).",
+)
+@click.pass_context
+@handle_errors
+def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> None:
+    """Score every post that has no prediction from the current model.
+
+    Resumable: a killed run picks up where it stopped.
+
+    \b
+    Example:
+      maraude classify --db maraude.db
+    """
+    from maraude import commands
+
+    config = _config(ctx)
+    database = _open(db_path)
+    counts = commands.classify(config, database, model_dir, show_progress=True)
+    click.echo(
+        f"Scored {counts['scored']} posts: {counts['leads_created']} new leads, "
+        f"{counts['leads_updated']} updated."
+    )
+
+
+@cli.command()
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False),
+    help="Model folder (default: classifier.model in config).",
+)
+@click.pass_context
+@handle_errors
+def predict(ctx: click.Context, model_dir: str | None) -> None:
+    """Score JSON Lines from stdin: each line has "text" and an optional "id".
+
+    Writes one JSON line per well-formed input line, in order; a malformed line
+    gets an error on stderr naming its line number, and the exit code is 1.
+
+    \b
+    Example:
+      echo '{"id": "a", "text": "je sais pas si j ai droit au rsa"}' | maraude predict
+    """
+    from maraude import commands
+
+    model = commands.load_model(_config(ctx), model_dir)
+    from classifier.run import predict_stream
+
+    errors = predict_stream(model, sys.stdin, sys.stdout, sys.stderr)
+    if errors:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(
+        ["new", "claimed", "replied", "not_relevant", "escalated", "closed"]
+    ),
+    help="Statuses to list (default: the open ones: new, claimed, escalated).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", "json"]),
+)
+@handle_errors
+def leads(db_path: str | None, limit: int, statuses: tuple[str, ...], fmt: str) -> None:
+    """List leads in exactly the dashboard's order (crisis first).
+
+    An operator's view; each listing is written to the audit log.
+
+    \b
+    Example:
+      maraude leads --db maraude.db --limit 10 --format json
+    """
+    from maraude import db
+    from maraude.commands import format_leads_table
+
+    database = _open(db_path)
+    rows = db.list_leads(database, statuses=statuses or db.OPEN_STATUSES, limit=limit)
+    db.audit(database, _operator(), "leads_listed", "leads", None, {"n": len(rows)})
+    if fmt == "json":
+        keys = (
+            "id",
+            "post_id",
+            "priority",
+            "labels",
+            "rights_topics",
+            "status",
+            "platform",
+            "source",
+            "url",
+            "created_at",
+            "text",
+            "non_recours_form",
+            "minor",
+            "claimed_by",
+        )
+        click.echo(
+            json.dumps(
+                [{k: r[k] for k in keys} for r in rows], ensure_ascii=False, indent=2
+            )
+        )
+    else:
+        click.echo(format_leads_table(rows))
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=None, type=int, help="Port (default: dashboard.port).")
+@click.pass_context
+@handle_errors
+def dashboard(ctx: click.Context, db_path: str | None, port: int | None) -> None:
+    """Serve the outreach workers' dashboard (bound to 127.0.0.1 by default).
+
+    \b
+    Example:
+      maraude dashboard --db maraude.db --port 8501
+    """
+    from maraude import commands
+    from maraude.config import resolve_db_path
+
+    config = _config(ctx)
+    path = resolve_db_path(db_path)
+    _open(db_path).close()  # create/migrate first: a clear error if it cannot
+    proc = commands.start_dashboard(
+        config, path, port or config.dashboard.port, ctx.obj.get("config_path")
+    )
+    click.echo(
+        f"Dashboard: http://{config.dashboard.address}:"
+        f"{port or config.dashboard.port}  (Ctrl-C to stop)"
+    )
+    commands.wait_for(proc)
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    default="maraude-demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Demo database to create or reuse.",
+)
+@click.option(
+    "--port", default=8501, show_default=True, type=int, help="Port for the dashboard."
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a web browser.")
+@click.option("--no-serve", is_flag=True, help="Stop after classifying (no dashboard).")
+@click.pass_context
+@handle_errors
+def demo(
+    ctx: click.Context, db_path: str, port: int, no_browser: bool, no_serve: bool
+) -> None:
+    """Run the whole chain on French demo posts: crawl → classify → dashboard.
+
+    Serves posts we wrote as a fake Reddit on 127.0.0.1, crawls it with the
+    real spider, classifies with the bundled offline model, and opens the
+    dashboard signed in as a demo outreach worker.
+
+    \b
+    Example:
+      maraude demo --db /tmp/demo.db --port 8502 --no-browser
+    """
+    from maraude import commands
+
+    commands.run_demo(
+        _config(ctx),
+        Path(db_path),
+        port,
+        open_browser=not no_browser,
+        serve=not no_serve,
+        config_path=ctx.obj.get("config_path"),
+    )
+
+
+@cli.group()
+def user() -> None:
+    """Manage dashboard users (roles: worker, senior, moderator, admin)."""
+
+
+@user.command("add")
+@db_option
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["worker", "senior", "moderator", "admin"]),
+)
+@click.password_option(help="Password (asked for when not given).")
+@handle_errors
+def user_add(db_path: str | None, username: str, role: str, password: str) -> None:
+    """Add a user who signs in with a password.
+
+    \b
+    Example:
+      maraude user add camille --role worker --db maraude.db
+    """
+    from maraude import db
+    from maraude.auth import hash_password
+
+    database = _open(db_path)
+    db.add_user(database, username, role, hash_password(password))
+    db.audit(database, _operator(), "user_added", "user", username, {"role": role})
+    click.echo(f"Added {username} ({role}).")
+
+
+@cli.group()
+def rights() -> None:
+    """The rights catalogue (config/rights/)."""
+
+
+@rights.command("list")
+@handle_errors
+def rights_list() -> None:
+    """List the rights of the catalogue.
+
+    \b
+    Example:
+      maraude rights list
+    """
+    from maraude.rights import load_catalogue
+
+    for right in load_catalogue().values():
+        click.echo(f"{right.id:24} {right.name}")
+
+
+def main() -> None:  # pragma: no cover
+    cli(obj={})

@@ -1,0 +1,284 @@
+"""What the CLI's commands do, composed from the three stages.
+
+With :mod:`maraude.cli` this is the composition root: the only place that
+imports ``crawlers``, ``classifier`` and ``dashboard``, always inside functions so
+``maraude --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maraude import db as mdb
+from maraude.config import PROJECT_ROOT, Config, resolve_db_path
+from maraude.errors import ConfigError, InputError, MaraudeError
+from maraude.privacy import get_secret
+from maraude.sources import Source, load_sources
+
+logger = logging.getLogger(__name__)
+
+
+def _select_sources(
+    sources: list[Source], only: Sequence[str], database: Any
+) -> list[Source]:
+    if only:
+        names = {s.name for s in sources}
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"Unknown source(s): {', '.join(unknown)}. "
+                f"Configured: {', '.join(sorted(names)) or 'none'}."
+            )
+        return [s for s in sources if s.name in only]
+    chosen = []
+    for s in sources:
+        override = mdb.source_enabled_override(database, s.name)
+        if s.enabled if override is None else override:
+            chosen.append(s)
+    return chosen
+
+
+def crawl(
+    config: Config,
+    db_path: str | Path | None,
+    sources_file: str | Path | None,
+    only: Sequence[str] = (),
+    *,
+    secret: str | None = None,
+    sources: list[Source] | None = None,
+) -> list[Any]:
+    """Crawl the configured (or given) sources into the database."""
+    from crawlers.run import run_crawl
+
+    path = resolve_db_path(db_path)
+    database = mdb.open_db(path)
+    if sources is None:
+        sources = load_sources(sources_file or config.path(config.crawl.sources_file))
+        sources = _select_sources(sources, only, database)
+    database.close()
+    if not sources:
+        raise InputError(
+            "No source to crawl: enable one in the sources file, or name it."
+        )
+    secret = secret or get_secret()
+    click.echo(f"Crawling {len(sources)} source(s) into {path}…", err=True)
+    return run_crawl(sources, config.crawl, path, secret)
+
+
+def format_crawl_table(results: Sequence[Any]) -> str:
+    head = ("source", "platform", "requests", "new", "updated", "dropped", "errors")
+    rows = [head] + [
+        (r.source, r.platform, r.requests, r.new, r.updated, r.dropped, r.errors)
+        for r in results
+    ]
+    return _table(rows)
+
+
+def _table(rows: Sequence[Sequence[Any]]) -> str:
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True))
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def load_model(config: Config, model_dir: str | Path | None = None) -> Any:
+    from classifier.model import load_model as _load
+
+    return _load(Path(model_dir) if model_dir else config.path(config.classifier.model))
+
+
+def classify(
+    config: Config,
+    database: Any,
+    model_dir: str | Path | None = None,
+    *,
+    show_progress: bool = False,
+) -> dict[str, int]:
+    """Score the posts that have no prediction from the current model."""
+    from classifier.run import classify_db
+
+    model = load_model(config, model_dir)
+    total = mdb.count_unscored(database, model.version)
+    if not show_progress or total == 0:
+        return classify_db(database, model, batch_size=config.classifier.batch_size)
+    with click.progressbar(length=total, label="Classifying", file=sys.stderr) as bar:
+        return classify_db(
+            database,
+            model,
+            batch_size=config.classifier.batch_size,
+            progress=bar.update,
+        )
+
+
+def format_leads_table(rows: Sequence[dict[str, Any]]) -> str:
+    out: list[Sequence[Any]] = [
+        (
+            "id",
+            "priority",
+            "status",
+            "labels",
+            "rights",
+            "platform",
+            "created_at",
+            "excerpt",
+        )
+    ]
+    for r in rows:
+        excerpt = " ".join(f"{r.get('title') or ''} {r['text']}".split())[:50]
+        out.append(
+            (
+                r["id"],
+                f"{r['priority']:.3f}",
+                r["status"],
+                ",".join(r["labels"]),
+                ",".join(r["rights_topics"][:2]),
+                r["platform"],
+                (r["created_at"] or "")[:16],
+                excerpt,
+            )
+        )
+    return _table(out) if rows else "No open leads."
+
+
+def start_dashboard(
+    config: Config, db_path: Path, port: int, config_path: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start Streamlit on the dashboard app, bound to ``dashboard.address``."""
+    env = dict(os.environ, MARAUDE_DB=str(Path(db_path).resolve()))
+    if config_path:
+        env["MARAUDE_CONFIG"] = str(Path(config_path).resolve())
+    app = PROJECT_ROOT / "dashboard" / "app.py"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        config.dashboard.address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT)  # noqa: S603
+
+
+def wait_for(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _wait_until_up(url: str, timeout: float = 30.0) -> bool:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):  # noqa: S310
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def prepare_demo_db(path: Path) -> Any:
+    """Create (or reuse) a demo database, marked as such, with its demo worker."""
+    fresh = not path.exists()
+    database = mdb.open_db(path)
+    if not fresh and not mdb.is_demo(database):
+        database.close()
+        raise InputError(
+            f"{path} exists and was not created by `maraude demo`: choose another "
+            "--db for the demo, so real data is never opened without signing in."
+        )
+    mdb.set_meta(database, "demo", "1")
+    if mdb.get_user(database, "demo") is None:
+        mdb.add_user(database, "demo", "worker")
+    return database
+
+
+def run_demo(
+    config: Config,
+    db_path: Path,
+    port: int,
+    *,
+    open_browser: bool = True,
+    serve: bool = True,
+    config_path: str | None = None,
+) -> None:
+    """The whole chain on our French demo posts, then the dashboard."""
+    from maraude.demo.server import DemoServer
+
+    started = time.monotonic()
+    database = prepare_demo_db(db_path)
+    database.close()
+    step = "[{}/4] {}"
+    with DemoServer() as server:
+        click.echo(
+            step.format(
+                1,
+                f"Demo posts served at {server.base_url} "
+                f"({len(server.data.posts)} posts)",
+            ),
+            err=True,
+        )
+        source = Source(
+            name="demo-reddit",
+            platform="reddit",
+            max_pages=20,
+            settings={"base_url": server.base_url, "subreddits": server.subreddits},
+        )
+        results = crawl(
+            config,
+            db_path,
+            None,
+            secret=get_secret(allow_generate=True),
+            sources=[source],
+        )
+    click.echo(step.format(2, "Crawled:"), err=True)
+    click.echo(format_crawl_table(results), err=True)
+    database = mdb.open_db(db_path)
+    click.echo(step.format(3, "Classifying with the bundled offline model…"), err=True)
+    counts = classify(config, database, show_progress=True)
+    n_open = len(mdb.list_leads(database, limit=None))
+    click.echo(
+        f"      {counts['scored']} posts scored, {n_open} open leads "
+        f"({time.monotonic() - started:.0f} s so far).",
+        err=True,
+    )
+    database.close()
+    if not serve:
+        return
+    url = f"http://{config.dashboard.address}:{port}"
+    proc = start_dashboard(config, db_path, port, config_path)
+    if not _wait_until_up(url):
+        proc.terminate()
+        raise MaraudeError(
+            f"The dashboard did not start on {url}: is port {port} "
+            "free? Try --port 8502."
+        )
+    click.echo(step.format(4, f"Dashboard ready: {url}  (Ctrl-C to stop)"), err=True)
+    if open_browser:
+        webbrowser.open(url)
+    wait_for(proc)

@@ -1,0 +1,167 @@
+"""Configuration: ``config/default.toml`` plus a user file, as frozen dataclasses.
+
+The user file (``--config PATH`` or ``MARAUDE_CONFIG``) only needs the keys it
+changes. An unknown key or a value of the wrong type raises :class:`ConfigError`
+naming the key and the file. Secrets never live here: they come from
+``MARAUDE_*`` environment variables, read at the edges (CLI, dashboard).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from maraude.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    sources_file: str = "config/sources.toml"
+    user_agent: str = "Maraude/0.1"
+    delay: float = 2.0
+    max_pages: int = 20
+    concurrent_requests_per_domain: int = 1
+    autothrottle: bool = True
+    obey_robots_txt: bool = True
+    close_on_errors: int = 50
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    model: str = "models/default"
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    address: str = "127.0.0.1"
+    port: int = 8501
+    claim_minutes: int = 45
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    posts_days: int = 7
+    closed_leads_days: int = 30
+    labels_days: int = 365
+    audit_days: int = 365
+
+
+@dataclass(frozen=True)
+class Config:
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+
+    def path(self, value: str) -> Path:
+        """Resolve a path from the config against the project folder."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"Config file not found: {path}. Check the path given with --config "
+            "or MARAUDE_CONFIG."
+        ) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}. Fix the file.") from None
+
+
+def _check_type(value: Any, expected: Any, key: str, path: Path) -> Any:
+    """Return ``value`` if it fits ``expected`` (ints are accepted for floats)."""
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(expected):
+            if option is type(None) and value is None:
+                return value
+            try:
+                return _check_type(value, option, key, path)
+            except ConfigError:
+                continue
+    elif origin in (list, tuple):
+        if isinstance(value, list):
+            (item_type, *_) = typing.get_args(expected) or (Any,)
+            return tuple(_check_type(v, item_type, key, path) for v in value)
+    elif expected is Any:
+        return value
+    elif expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    elif expected is int and isinstance(value, bool):
+        pass
+    elif isinstance(value, expected):
+        return value
+    name = getattr(expected, "__name__", str(expected))
+    raise ConfigError(
+        f"{path}: key '{key}' must be {name}, got {type(value).__name__} "
+        f"({value!r}). Fix the value or remove the key to use the default."
+    )
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, path: Path) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                f"{path}: unknown key '{prefix}{key}'. Known keys here: "
+                f"{', '.join(sorted(known))}."
+            )
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        expected = hints[name]
+        if dataclasses.is_dataclass(expected):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: '{prefix}{name}' must be a [{name}] table.")
+            kwargs[name] = _build(expected, value, f"{prefix}{name}.", path)  # type: ignore[arg-type]
+        else:
+            kwargs[name] = _check_type(value, expected, f"{prefix}{name}", path)
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load the defaults, then the user file (``path``, else ``MARAUDE_CONFIG``).
+
+    >>> load_config().dashboard.address
+    '127.0.0.1'
+    """
+    defaults = _read_toml(DEFAULT_CONFIG)
+    config = _build(Config, defaults, "", DEFAULT_CONFIG)
+    user = path or os.environ.get("MARAUDE_CONFIG")
+    if not user:
+        return config
+    user_path = Path(user).expanduser()
+    user_data = _read_toml(user_path)
+    _build(Config, user_data, "", user_path)  # errors name the user's file
+    return _build(Config, _merge(defaults, user_data), "", user_path)
+
+
+def resolve_db_path(db: str | Path | None) -> Path:
+    """``--db``, else ``MARAUDE_DB``, else ``./maraude.db`` (contracts.md)."""
+    return Path(db or os.environ.get("MARAUDE_DB") or "maraude.db").expanduser()

@@ -1,0 +1,91 @@
+"""The database: the only place in Maraude that holds SQL.
+
+The three stages talk to each other only through these tables
+(posts → predictions → leads / labels).
+"""
+
+from maraude.db.core import (
+    counts,
+    get_meta,
+    is_demo,
+    now_iso,
+    open_db,
+    set_meta,
+    translate_busy,
+)
+from maraude.db.leads import (
+    PRIORITY_SQL,
+    add_note,
+    claim_lead,
+    claim_next,
+    escalate_lead,
+    get_lead,
+    list_leads,
+    mark_not_relevant,
+    mark_replied,
+    release_lead,
+    save_predictions,
+    status_counts,
+)
+from maraude.db.posts import (
+    add_optout,
+    count_unscored,
+    crawl_runs,
+    finish_crawl_run,
+    get_post,
+    get_source_state,
+    has_post,
+    optout_hashes,
+    set_source_state,
+    source_enabled_override,
+    start_crawl_run,
+    unscored_posts,
+    upsert_post,
+)
+from maraude.db.schema import LEAD_STATUSES, OPEN_STATUSES, ROLES, migrations
+from maraude.db.users import add_label, add_user, audit, audit_entries, get_user, labels
+
+__all__ = [
+    "LEAD_STATUSES",
+    "OPEN_STATUSES",
+    "PRIORITY_SQL",
+    "ROLES",
+    "add_label",
+    "add_note",
+    "add_optout",
+    "add_user",
+    "audit",
+    "audit_entries",
+    "claim_lead",
+    "claim_next",
+    "count_unscored",
+    "counts",
+    "crawl_runs",
+    "escalate_lead",
+    "finish_crawl_run",
+    "get_lead",
+    "get_meta",
+    "get_post",
+    "get_source_state",
+    "get_user",
+    "has_post",
+    "is_demo",
+    "labels",
+    "list_leads",
+    "mark_not_relevant",
+    "mark_replied",
+    "migrations",
+    "now_iso",
+    "open_db",
+    "optout_hashes",
+    "release_lead",
+    "save_predictions",
+    "set_meta",
+    "set_source_state",
+    "source_enabled_override",
+    "start_crawl_run",
+    "status_counts",
+    "translate_busy",
+    "unscored_posts",
+    "upsert_post",
+]

@@ -1,0 +1,102 @@
+"""Opening the database: migrations, WAL, busy timeout, and small shared helpers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from maraude.db.schema import migrations
+from maraude.errors import DatabaseBusyError, SchemaError
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a writer waits for another process's lock before giving up.
+BUSY_TIMEOUT = 30.0
+
+
+def now_iso() -> str:
+    """The current time as ISO-8601 UTC text, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def open_db(path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Database:
+    """Open (or create) a Maraude database and apply pending migrations.
+
+    ``":memory:"`` gives a private in-memory database (tests).
+    """
+    target = str(path)
+    if target != ":memory:":
+        parent = Path(target).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise SchemaError(
+                f"Cannot create the database {target}: folder {parent} does not exist."
+            )
+    try:
+        conn = sqlite3.connect(target, timeout=busy_timeout, check_same_thread=False)
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if target != ":memory:":
+            db.enable_wal()
+        migrations.apply(db)
+    except sqlite3.DatabaseError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise DatabaseBusyError(
+                f"The database {target} is locked by another process. "
+                "Try again in a moment."
+            ) from None
+        raise SchemaError(
+            f"Cannot open {target} as a Maraude database ({e}). Check the path, "
+            "or move the file aside to start a new one."
+        ) from None
+    return db
+
+
+@contextmanager
+def translate_busy(path: str = "the database") -> Iterator[None]:
+    """Turn SQLite's "database is locked" into a :class:`DatabaseBusyError`."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if "locked" in str(e) or "busy" in str(e):
+            raise DatabaseBusyError(
+                f"{path} stayed locked by another process for too long. "
+                "Try again in a moment."
+            ) from None
+        raise
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def get_meta(db: Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(db: Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def is_demo(db: Database) -> bool:
+    """True only for a database created by ``maraude demo``."""
+    return get_meta(db, "demo") == "1"
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Row counts of the main tables (for summaries)."""
+    tables = ("posts", "predictions", "leads", "labels", "crawl_runs", "users")
+    return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}

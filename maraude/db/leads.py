@@ -1,0 +1,286 @@
+"""Predictions and leads: what the classifier writes and the workers act on.
+
+The queue order is one rule, shared by the dashboard and ``maraude leads``:
+
+    priority = 10 × crisis + score ÷ (1 + age in days ÷ 7)
+
+so every crisis lead comes first; among equals, a higher score wins, and a fresh
+post beats an old one of the same score (a week-old lead counts half).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from maraude.db.core import dumps, now_iso
+from maraude.db.schema import OPEN_STATUSES
+from maraude.errors import ClaimError
+
+PRIORITY_SQL = (
+    "(10.0 * l.crisis + l.score / (1.0 + max(0.0, julianday('now') - "
+    "julianday(coalesce(p.created_at, p.fetched_at))) / 7.0))"
+)
+
+
+def _claimable(prefix: str = "") -> str:
+    """SQL: the lead is new, or its claim has expired (one ``?``: now)."""
+    return (
+        f"({prefix}status = 'new' OR ({prefix}status = 'claimed' "
+        f"AND {prefix}claim_expires_at < ?))"
+    )
+
+
+def save_predictions(
+    db: Database, predictions: Iterable[dict[str, Any]], model_version: str
+) -> dict[str, int]:
+    """Store predictions and create or raise leads; returns counts.
+
+    Each prediction has ``post_id``, ``distress``, ``crisis``, ``rights``,
+    ``labels``, ``rights_topics``, ``non_recours_form``, ``minor``, ``explanation``.
+    A post becomes a lead when any label passes. A lead a worker touched keeps its
+    status; a new model may only raise its priority.
+    """
+    created = raised = 0
+    now = now_iso()
+    with db.atomic():
+        for p in predictions:
+            db.execute(
+                "INSERT OR REPLACE INTO predictions (post_id, model_version, distress, "
+                "crisis, rights, labels, rights_topics, non_recours_form, minor, "
+                "explanation, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    p["post_id"],
+                    model_version,
+                    p["distress"],
+                    p["crisis"],
+                    p["rights"],
+                    dumps(p["labels"]),
+                    dumps(p["rights_topics"]),
+                    p["non_recours_form"],
+                    int(bool(p.get("minor"))),
+                    dumps(p["explanation"]),
+                    now,
+                ],
+            )
+            if not p["labels"]:
+                continue
+            crisis = int("crisis" in p["labels"])
+            existed = db.execute(
+                "SELECT 1 FROM leads WHERE post_id = ?", [p["post_id"]]
+            ).fetchone()
+            score = max(p["distress"], p["crisis"], p["rights"])
+            db.execute(
+                "INSERT INTO leads (post_id, crisis, score, labels, rights_topics, "
+                "non_recours_form, minor, model_version, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(post_id) DO UPDATE SET "
+                "crisis = max(crisis, excluded.crisis), "
+                "score = max(score, excluded.score), "
+                "labels = CASE WHEN touched THEN labels ELSE excluded.labels END, "
+                "rights_topics = CASE WHEN touched THEN rights_topics "
+                "ELSE excluded.rights_topics END, "
+                "non_recours_form = CASE WHEN touched THEN non_recours_form "
+                "ELSE excluded.non_recours_form END, "
+                "minor = max(minor, excluded.minor), "
+                "model_version = excluded.model_version, "
+                "updated_at = excluded.updated_at",
+                [
+                    p["post_id"],
+                    crisis,
+                    score,
+                    dumps(p["labels"]),
+                    dumps(p["rights_topics"]),
+                    p["non_recours_form"],
+                    int(bool(p.get("minor"))),
+                    model_version,
+                    now,
+                    now,
+                ],
+            )
+            if existed:
+                raised += 1
+            else:
+                created += 1
+    return {"leads_created": created, "leads_updated": raised}
+
+
+def _lead_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["labels"] = json.loads(row["labels"])
+    row["rights_topics"] = json.loads(row["rights_topics"])
+    row["priority"] = round(row["priority"], 4)
+    return row
+
+
+def list_leads(
+    db: Database,
+    *,
+    statuses: Sequence[str] = OPEN_STATUSES,
+    limit: int | None = 100,
+    offset: int = 0,
+    label: str | None = None,
+    right: str | None = None,
+    platform: str | None = None,
+    search: str | None = None,
+) -> list[dict[str, Any]]:
+    """Leads in queue order (see the module docstring), with their post."""
+    where = [f"l.status IN ({', '.join('?' for _ in statuses)})"]
+    params: list[Any] = list(statuses)
+    if label:
+        where.append("EXISTS (SELECT 1 FROM json_each(l.labels) WHERE value = ?)")
+        params.append(label)
+    if right:
+        where.append(
+            "EXISTS (SELECT 1 FROM json_each(l.rights_topics) WHERE value = ?)"
+        )
+        params.append(right)
+    if platform:
+        where.append("p.platform = ?")
+        params.append(platform)
+    if search:
+        where.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        params.append(search)
+    sql = (
+        f"SELECT l.id, l.post_id, {PRIORITY_SQL} AS priority, l.labels, "
+        "l.rights_topics, l.non_recours_form, l.minor, l.status, l.claimed_by, "
+        "l.claim_expires_at, l.score, l.crisis, p.platform, p.source, p.url, "
+        "p.created_at, p.title, p.text FROM leads l JOIN posts p ON p.id = l.post_id "
+        f"WHERE {' AND '.join(where)} ORDER BY priority DESC, l.id "
+        "LIMIT ? OFFSET ?"
+    )
+    params += [-1 if limit is None else limit, offset]
+    return [_lead_row(r) for r in db.query(sql, params)]
+
+
+def get_lead(db: Database, lead_id: int) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            f"SELECT l.*, {PRIORITY_SQL} AS priority, p.platform, p.site, p.source, "
+            "p.url, p.created_at AS post_created_at, p.title, p.text, p.thread_title, "
+            "p.parent_native_id, p.lang FROM leads l JOIN posts p ON p.id = l.post_id "
+            "WHERE l.id = ?",
+            [lead_id],
+        )
+    )
+    if not rows:
+        return None
+    lead = _lead_row(rows[0])
+    pred = db.execute(
+        "SELECT distress, crisis, rights, explanation FROM predictions "
+        "WHERE post_id = ? AND model_version = ?",
+        [lead["post_id"], lead["model_version"]],
+    ).fetchone()
+    lead["scores"] = (
+        {"distress": pred[0], "crisis": pred[1], "rights": pred[2]} if pred else {}
+    )
+    lead["explanation"] = json.loads(pred[3]) if pred else {}
+    return lead
+
+
+def status_counts(db: Database) -> dict[str, int]:
+    rows = db.execute("SELECT status, count(*) FROM leads GROUP BY status").fetchall()
+    return {status: n for status, n in rows}
+
+
+def _expiry(minutes: int) -> tuple[str, str]:
+    now = datetime.now(UTC)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return now.strftime(fmt), (now + timedelta(minutes=minutes)).strftime(fmt)
+
+
+def claim_lead(db: Database, lead_id: int, username: str, minutes: int = 45) -> None:
+    """Claim one lead atomically; :class:`ClaimError` if someone else holds it."""
+    now, expires = _expiry(minutes)
+    cur = db.execute(
+        "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
+        "claim_expires_at = ?, touched = 1, updated_at = ? "
+        f"WHERE id = ? AND ({_claimable()} OR "
+        "(status = 'claimed' AND claimed_by = ?))",
+        [username, now, expires, now, lead_id, now, username],
+    )
+    if cur.rowcount != 1:
+        row = db.execute(
+            "SELECT status, claimed_by FROM leads WHERE id = ?", [lead_id]
+        ).fetchone()
+        if row is None:
+            raise ClaimError(f"Lead {lead_id} does not exist.")
+        raise ClaimError(
+            f"Lead {lead_id} is already {row[0]}"
+            + (f" by {row[1]}" if row[1] else "")
+            + ". Pick another lead."
+        )
+
+
+def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
+    """Claim the top claimable lead in one statement; its id, or None if none."""
+    now, expires = _expiry(minutes)
+    row = db.execute(
+        "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
+        "claim_expires_at = ?, touched = 1, updated_at = ? WHERE id = ("
+        "SELECT l.id FROM leads l JOIN posts p ON p.id = l.post_id "
+        f"WHERE {_claimable('l.')} ORDER BY {PRIORITY_SQL} DESC, l.id LIMIT 1) "
+        f"AND {_claimable()} RETURNING id",
+        [username, now, expires, now, now, now],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _held_update(
+    db: Database, lead_id: int, username: str, sets: str, params: list
+) -> None:
+    cur = db.execute(
+        f"UPDATE leads SET {sets}, touched = 1, updated_at = ? "
+        "WHERE id = ? AND status = 'claimed' AND claimed_by = ?",
+        [*params, now_iso(), lead_id, username],
+    )
+    if cur.rowcount != 1:
+        raise ClaimError(
+            f"Lead {lead_id} is not claimed by {username}: claim it first."
+        )
+
+
+def release_lead(db: Database, lead_id: int, username: str) -> None:
+    _held_update(
+        db,
+        lead_id,
+        username,
+        "status = 'new', claimed_by = NULL, claimed_at = NULL, claim_expires_at = NULL",
+        [],
+    )
+
+
+def mark_replied(db: Database, lead_id: int, username: str, reply_text: str) -> None:
+    _held_update(
+        db,
+        lead_id,
+        username,
+        "status = 'replied', replied_at = ?, reply_text = ?",
+        [now_iso(), reply_text],
+    )
+
+
+def mark_not_relevant(db: Database, lead_id: int, username: str) -> None:
+    _held_update(db, lead_id, username, "status = 'not_relevant'", [])
+
+
+def escalate_lead(db: Database, lead_id: int, username: str, note: str = "") -> None:
+    _held_update(
+        db,
+        lead_id,
+        username,
+        "status = 'escalated', note = trim(coalesce(note, '') || char(10) || ?)",
+        [note],
+    )
+
+
+def add_note(db: Database, lead_id: int, username: str, note: str) -> None:
+    cur = db.execute(
+        "UPDATE leads SET note = trim(coalesce(note, '') || char(10) || ?), "
+        "touched = 1, updated_at = ? WHERE id = ?",
+        [f"{username}: {note}", now_iso(), lead_id],
+    )
+    if cur.rowcount != 1:
+        raise ClaimError(f"Lead {lead_id} does not exist.")

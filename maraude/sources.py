@@ -1,0 +1,139 @@
+"""Source definitions: the ``[[sources]]`` tables of ``config/sources.toml``.
+
+The TOML file defines the sources; the ``sources`` table in the database holds
+their runtime state (high-water marks, an on/off override, the last run).
+Credentials never go in TOML: they come from ``MARAUDE_<PLATFORM>_…`` variables.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from maraude.errors import ConfigError
+
+COMMON_KEYS = {"name", "platform", "enabled", "schedule", "max_pages", "delay"}
+
+# Platform-specific keys and their expected types (contracts.md).
+PLATFORM_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "reddit": {"base_url": str, "subreddits": list, "query": str, "comments": bool},
+    "discourse": {"base_url": str, "query": str, "categories": list},
+    "mastodon": {"base_url": str, "hashtags": list, "query": str},
+    "bluesky": {"base_url": str, "query": str, "lang": str},
+    "rss": {"url": str},
+    "telegram": {"base_url": str, "channels": list},
+    "forum": {"start_urls": list, "engine": str, "selectors": dict},
+}
+
+REQUIRED_KEYS: dict[str, set[str]] = {
+    "reddit": {"subreddits"},
+    "discourse": {"base_url"},
+    "mastodon": {"base_url"},
+    "bluesky": {"query"},
+    "rss": {"url"},
+    "telegram": {"channels"},
+    "forum": {"start_urls"},
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One configured source; ``settings`` holds the platform's own keys."""
+
+    name: str
+    platform: str
+    enabled: bool = True
+    schedule: str | None = None
+    max_pages: int | None = None
+    delay: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        """True when every URL of the source points at this machine (tests, demo)."""
+        urls = [
+            v
+            for k, v in self.settings.items()
+            if k in ("base_url", "url") and isinstance(v, str)
+        ]
+        urls += list(self.settings.get("start_urls", []))
+        hosts = {urlparse(u).hostname for u in urls}
+        return bool(hosts) and hosts <= {"127.0.0.1", "localhost", "::1"}
+
+
+def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
+    where = f"{path}: source #{index + 1}"
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where} has no 'name'. Give every [[sources]] a name.")
+    where = f"{path}: source '{name}'"
+    platform = entry.get("platform")
+    if platform not in PLATFORM_KEYS:
+        raise ConfigError(
+            f"{where}: unknown platform {platform!r}. "
+            f"Use one of: {', '.join(sorted(PLATFORM_KEYS))}."
+        )
+    allowed = PLATFORM_KEYS[platform]
+    settings: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key in COMMON_KEYS:
+            continue
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: unknown key '{key}' for platform '{platform}'. "
+                f"Known keys: {', '.join(sorted(COMMON_KEYS | set(allowed)))}."
+            )
+        if not isinstance(value, allowed[key]):
+            raise ConfigError(
+                f"{where}: key '{key}' has the wrong type ({type(value).__name__})."
+            )
+        settings[key] = value
+    missing = REQUIRED_KEYS[platform] - settings.keys()
+    if missing:
+        raise ConfigError(f"{where}: missing key(s) {', '.join(sorted(missing))}.")
+    for key, kind in (("enabled", bool), ("schedule", str)):
+        if key in entry and not isinstance(entry[key], kind):
+            raise ConfigError(f"{where}: key '{key}' must be {kind.__name__}.")
+    for key in ("max_pages", "delay"):
+        value = entry.get(key)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+        ):
+            raise ConfigError(f"{where}: key '{key}' must be a number ≥ 0.")
+    return Source(
+        name=name,
+        platform=platform,
+        enabled=entry.get("enabled", True),
+        schedule=entry.get("schedule"),
+        max_pages=entry.get("max_pages"),
+        delay=entry.get("delay"),
+        settings=settings,
+    )
+
+
+def load_sources(path: str | Path) -> list[Source]:
+    """Read and validate a sources file; names must be unique."""
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"Sources file not found: {path}. Pass --sources FILE or create it "
+            "(see config/sources.toml for examples)."
+        ) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}.") from None
+    entries = data.get("sources", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: 'sources' must be a list of [[sources]] tables.")
+    sources = [_check(entry, i, path) for i, entry in enumerate(entries)]
+    seen: set[str] = set()
+    for s in sources:
+        if s.name in seen:
+            raise ConfigError(f"{path}: two sources are named '{s.name}'.")
+        seen.add(s.name)
+    return sources
