@@ -217,15 +217,18 @@ def claim_lead(db: Database, lead_id: int, username: str, minutes: int = 45) -> 
 def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
     """Claim the top claimable lead in one statement; its id, or None if none."""
     now, expires = _expiry(minutes)
-    row = db.execute(
-        "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
-        "claim_expires_at = ?, touched = 1, updated_at = ? WHERE id = ("
-        "SELECT l.id FROM leads l JOIN posts p ON p.id = l.post_id "
-        f"WHERE {_claimable('l.')} ORDER BY {PRIORITY_SQL} DESC, l.id LIMIT 1) "
-        f"AND {_claimable()} RETURNING id",
-        [username, now, expires, now, now, now],
-    ).fetchone()
-    return row[0] if row else None
+    # RETURNING keeps the statement open until its rows are read: fetch them
+    # inside an explicit transaction so it is committed at once.
+    with db.atomic():
+        rows = db.execute(
+            "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
+            "claim_expires_at = ?, touched = 1, updated_at = ? WHERE id = ("
+            "SELECT l.id FROM leads l JOIN posts p ON p.id = l.post_id "
+            f"WHERE {_claimable('l.')} ORDER BY {PRIORITY_SQL} DESC, l.id LIMIT 1) "
+            f"AND {_claimable()} RETURNING id",
+            [username, now, expires, now, now, now],
+        ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def _held_update(

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from maraude import db as mdb
+from maraude.errors import ClaimError, SchemaError
+
+
+def add_post(database, native_id, text="texte", created_at="2026-11-20T10:00:00Z"):
+    return mdb.upsert_post(
+        database,
+        {
+            "platform": "reddit",
+            "site": "www.reddit.com",
+            "source": "s",
+            "native_id": native_id,
+            "text": text,
+            "content_hash": f"h-{text}",
+            "created_at": created_at,
+        },
+    )
+
+
+def prediction(post_id, *, distress=0.9, crisis=0.0, rights=0.0, labels=("distress",)):
+    return {
+        "post_id": post_id,
+        "distress": distress,
+        "crisis": crisis,
+        "rights": rights,
+        "labels": list(labels),
+        "rights_topics": [],
+        "non_recours_form": None,
+        "minor": False,
+        "explanation": {},
+    }
+
+
+def test_schema_has_the_contract_tables(db):
+    tables = set(db.table_names())
+    assert {
+        "sources",
+        "crawl_runs",
+        "posts",
+        "predictions",
+        "leads",
+        "labels",
+        "users",
+        "audit_log",
+    } <= tables
+
+
+def test_wal_and_busy_timeout(db_path):
+    database = mdb.open_db(db_path)
+    assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert database.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+def test_migrations_are_idempotent(db_path):
+    mdb.open_db(db_path).close()
+    database = mdb.open_db(db_path)
+    assert mdb.migrations.pending(database) == []
+
+
+def test_posts_are_unique_on_platform_site_native_id(db):
+    assert add_post(db, "1") == "new"
+    assert add_post(db, "1") == "unchanged"
+    assert add_post(db, "1", text="édité") == "updated"
+    other_site = {
+        "platform": "reddit",
+        "site": "old.example",
+        "source": "s",
+        "native_id": "1",
+        "text": "x",
+        "content_hash": "x",
+    }
+    assert mdb.upsert_post(db, other_site) == "new"
+    assert mdb.counts(db)["posts"] == 2
+
+
+def test_full_text_search_follows_updates(db):
+    add_post(db, "1", text="je cherche le RSA")
+    assert (
+        len(
+            db.execute(
+                "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'rsa'"
+            ).fetchall()
+        )
+        == 1
+    )
+    add_post(db, "1", text="je cherche l'APL")
+    assert (
+        db.execute("SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'rsa'").fetchall()
+        == []
+    )
+
+
+def test_unscored_posts_pages_through_and_skips_scored(db):
+    for i in range(5):
+        add_post(db, str(i), text=f"t{i}")
+    mdb.save_predictions(db, [prediction(1, labels=())], "m1")
+    batches = list(mdb.unscored_posts(db, "m1", batch_size=2))
+    assert [len(b) for b in batches] == [2, 2]
+    assert [p["id"] for b in batches for p in b] == [2, 3, 4, 5]
+    assert mdb.count_unscored(db, "m2") == 5
+
+
+def test_queue_order_crisis_then_score_then_freshness(db):
+    add_post(db, "old", text="a", created_at="2026-10-01T00:00:00Z")
+    add_post(db, "new", text="b", created_at="2026-11-24T00:00:00Z")
+    add_post(db, "crisis", text="c", created_at="2026-01-01T00:00:00Z")
+    mdb.save_predictions(
+        db,
+        [
+            prediction(1, distress=0.8),
+            prediction(2, distress=0.8),
+            prediction(3, distress=0.6, crisis=0.7, labels=("distress", "crisis")),
+        ],
+        "m1",
+    )
+    order = [lead["post_id"] for lead in mdb.list_leads(db)]
+    assert order == [3, 2, 1]
+    priorities = [lead["priority"] for lead in mdb.list_leads(db)]
+    assert priorities == sorted(priorities, reverse=True)
+
+
+def test_rescoring_never_reopens_a_touched_lead(db):
+    add_post(db, "1")
+    mdb.save_predictions(db, [prediction(1, distress=0.7)], "m1")
+    lead_id = mdb.claim_next(db, "alice")
+    mdb.mark_replied(db, lead_id, "alice", "Bonjour…")
+    counts = mdb.save_predictions(db, [prediction(1, distress=0.95)], "m2")
+    assert counts == {"leads_created": 0, "leads_updated": 1}
+    lead = mdb.get_lead(db, lead_id)
+    assert lead["status"] == "replied"
+    assert lead["score"] == 0.95  # a new model may raise the priority
+
+
+def test_claims_are_exclusive(db):
+    add_post(db, "1")
+    mdb.save_predictions(db, [prediction(1)], "m1")
+    assert mdb.claim_next(db, "alice") == 1
+    assert mdb.claim_next(db, "bob") is None
+    with pytest.raises(ClaimError, match="already claimed by alice"):
+        mdb.claim_lead(db, 1, "bob")
+    with pytest.raises(ClaimError, match="not claimed by bob"):
+        mdb.mark_replied(db, 1, "bob", "x")
+
+
+def test_an_expired_claim_can_be_taken(db):
+    add_post(db, "1")
+    mdb.save_predictions(db, [prediction(1)], "m1")
+    mdb.claim_lead(db, 1, "alice", minutes=-1)
+    mdb.claim_lead(db, 1, "bob")
+    assert mdb.get_lead(db, 1)["claimed_by"] == "bob"
+
+
+def test_concurrent_claims_from_threads_never_share_a_lead(db_path):
+    setup = mdb.open_db(db_path)
+    for i in range(30):
+        add_post(setup, str(i), text=f"t{i}")
+    mdb.save_predictions(setup, [prediction(i + 1) for i in range(30)], "m1")
+    won: dict[str, list[int]] = {}
+
+    def worker(name):
+        database = mdb.open_db(db_path)
+        won[name] = []
+        while (lead := mdb.claim_next(database, name)) is not None:
+            won[name].append(lead)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [lead for leads in won.values() for lead in leads]
+    assert sorted(claimed) == list(range(1, 31))
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(SchemaError, match="Cannot open"):
+        mdb.open_db(bad)
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(SchemaError, match="does not exist"):
+        mdb.open_db(tmp_path / "nope" / "x.db")
+
+
+def test_crawl_runs_and_source_state(db):
+    run = mdb.start_crawl_run(db, "src", "reddit")
+    mdb.set_source_state(db, "src", "reddit", {"after": "t3_x"})
+    mdb.finish_crawl_run(db, run, "ok", {"requests": 3, "new": 2})
+    assert mdb.get_source_state(db, "src") == {"after": "t3_x"}
+    (row,) = mdb.crawl_runs(db)
+    assert (row["status"], row["requests"], row["new_posts"]) == ("ok", 3, 2)
+
+
+def test_foreign_keys_are_enforced(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        mdb.save_predictions(db, [prediction(999)], "m1")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from maraude.errors import SecretMissingError
+from maraude.privacy import author_hash, get_secret, mask_text
+
+SECRET = "s" * 32
+
+
+def test_author_hash_is_keyed_and_per_platform():
+    a = author_hash(SECRET, "reddit", "www.reddit.com", "Loutre_75")
+    assert a == author_hash(SECRET, "reddit", "www.reddit.com", "loutre_75")
+    assert a != author_hash(SECRET, "mastodon", "mastodon.social", "loutre_75")
+    assert a != author_hash("t" * 32, "reddit", "www.reddit.com", "loutre_75")
+    assert "loutre" not in a
+    assert len(a) == 32
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("écrivez à jean.dupont@example.org svp", "écrivez à [email] svp"),
+        ("appelle le 06 12 34 56 78", "appelle le [téléphone]"),
+        ("ou +33 6 12 34 56 78 !", "ou [téléphone] !"),
+        ("0612345678", "[téléphone]"),
+        ("merci @lou_75 !", "merci @[user] !"),
+        ("cc @bob@mastodon.social", "cc @[user]"),
+        ("IBAN FR76 3000 6000 0112 3456 7890 189", "IBAN [iban]"),
+    ],
+)
+def test_mask_text(text, expected):
+    assert mask_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai 1200 euros par mois et un loyer de 650",
+        "le 12/03/2024 à 15h, dossier n° 2024",
+        "voir https://www.reddit.com/user/loutre_75/ et https://x.fr/@bob",
+        "code postal 75018",
+    ],
+)
+def test_mask_text_keeps_what_is_not_personal(text):
+    assert mask_text(text) == text
+
+
+def test_secret_is_required_and_explained(monkeypatch):
+    monkeypatch.delenv("MARAUDE_SECRET")
+    with pytest.raises(SecretMissingError, match="MARAUDE_SECRET is not set"):
+        get_secret()
+    assert len(get_secret(allow_generate=True)) >= 32
+    monkeypatch.setenv("MARAUDE_SECRET", "short")
+    with pytest.raises(SecretMissingError, match="too short"):
+        get_secret()
