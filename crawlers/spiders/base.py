@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 import scrapy
 
+from crawlers.walk import FeedWalk
 from maraude import db as mdb
 from maraude.sources import Source
 
@@ -22,6 +23,7 @@ class SourceSpider(scrapy.Spider):
         self.settings_ = source.settings
         self.pages = 0
         self._db: Any = None
+        self._walks: dict[str, FeedWalk] = {}
 
     @property
     def max_pages(self) -> int:
@@ -42,10 +44,33 @@ class SourceSpider(scrapy.Spider):
     def save_state(self, state: dict[str, Any]) -> None:
         mdb.set_source_state(self.db, self.source.name, self.platform, state)
 
+    def walk(self, key: str) -> FeedWalk:
+        """The incremental walk of one feed of this source (see crawlers.walk)."""
+        if key not in self._walks:
+            feeds = self.state().get("feeds", {})
+            self._walks[key] = FeedWalk(state=feeds.get(key, {}))
+        return self._walks[key]
+
+    def checkpoint(self, key: str, cursor: Any) -> None:
+        """The page at ``cursor`` of feed ``key`` arrived: save the resume point."""
+        walk = self.walk(key)
+        walk.requested(cursor)
+        saved = walk.checkpoint()
+        if saved is not None:
+            self._save_feed(key, saved)
+
+    def _save_feed(self, key: str, feed_state: dict[str, Any]) -> None:
+        state = self.state()
+        state.setdefault("feeds", {})[key] = feed_state
+        self.save_state(state)
+
     def seen(self, site: str, native_id: str) -> bool:
         return mdb.has_post(self.db, self.platform, site, native_id)
 
     def closed(self, reason: str) -> None:
+        """Every item went through the pipelines: save each walk's final mark."""
+        for key, walk in self._walks.items():
+            self._save_feed(key, walk.final())
         if self._db is not None:
             self._db.close()
 

@@ -6,8 +6,9 @@ Reddit's robots.txt forbids crawling and its terms require the API. With
 ``base_url`` set (tests, demo, replay servers), listings are read at
 ``{base_url}/r/{sub}/new.json`` and no token is requested.
 
-Paging follows ``after`` and stops at the first post already stored, or after
-``max_pages`` pages.
+Paging follows ``after``, one :class:`~crawlers.walk.FeedWalk` per subreddit:
+it stops at the newest post of the last complete run (base-36 ids grow with
+time), resumes an interrupted backlog, and reads at most ``max_pages`` pages.
 """
 
 from __future__ import annotations
@@ -89,18 +90,20 @@ class RedditSpider(SourceSpider):
         for sub in self.settings_["subreddits"]:
             yield self._request(self._listing_url(sub), sub)
 
-    def _request(self, url: str, sub: str) -> scrapy.Request:
+    def _request(self, url: str, sub: str, after: str | None = None) -> scrapy.Request:
         headers = {"Authorization": f"bearer {self.token}"} if self.token else {}
         self.pages += 1
         return scrapy.Request(
             url,
             headers=headers,
             callback=self.parse,
-            cb_kwargs={"sub": sub},
+            cb_kwargs={"sub": sub, "after": after},
             errback=self.on_error,
         )
 
-    def parse(self, response: Response, sub: str = "") -> Iterator[Any]:
+    def parse(
+        self, response: Response, sub: str = "", after: str | None = None
+    ) -> Iterator[Any]:
         try:
             listing = json.loads(response.text)
             data = listing["data"]
@@ -110,18 +113,15 @@ class RedditSpider(SourceSpider):
         except (ValueError, KeyError, TypeError):
             self.logger.error("malformed Reddit listing at %s", response.url)
             return
-        reached_seen = False
-        for child in children:
-            item = self._parse_post(child)
-            if item is None:
-                continue
-            if self.seen(item.site, item.native_id):
-                reached_seen = True
-                continue
-            yield item
-        after = data.get("after")
-        if after and not reached_seen and self.pages < self.max_pages:
-            yield self._request(self._listing_url(sub, after), sub)
+        self.checkpoint(sub, after)
+        items = [i for i in map(self._parse_post, children) if i is not None]
+        walk = self.walk(sub)
+        keep, cursor = walk.page(
+            [_order(i.native_id) for i in items], data.get("after")
+        )
+        yield from (item for item, kept in zip(items, keep, strict=True) if kept)
+        if cursor and self.pages < self.max_pages:
+            yield self._request(self._listing_url(sub, cursor), sub, cursor)
 
     def _parse_post(self, child: dict[str, Any]) -> PostItem | None:
         if not isinstance(child, dict) or child.get("kind") != "t3":
@@ -150,6 +150,14 @@ class RedditSpider(SourceSpider):
             failure.request.url,
             failure.value.__class__.__name__,
         )
+
+
+def _order(native_id: str) -> int:
+    """Reddit ids are base 36 and grow with time."""
+    try:
+        return int(native_id, 36)
+    except ValueError:
+        return 0
 
 
 def _author(name: Any) -> str | None:

@@ -56,25 +56,17 @@ def test_post_fields_come_from_the_listing(shared, db_path):
     assert post.platform == "reddit"
 
 
-def test_paging_stops_at_a_post_already_stored(shared, db_path):
+def test_paging_stops_at_the_high_water_mark(shared, db_path):
     listing = json.loads(betamax_reply(shared / CASSETTE, "/r/askreddit/new").body)
-    seen = listing["data"]["children"][10]["data"]["id"]
+    mark = listing["data"]["children"][10]["data"]["id"]
     database = mdb.open_db(db_path)
-    mdb.upsert_post(
-        database,
-        {
-            "platform": "reddit",
-            "site": "127.0.0.1",
-            "source": "x",
-            "native_id": seen,
-            "text": "déjà là",
-            "content_hash": "h",
-        },
-    )
+    state = {"feeds": {"askreddit": {"high": int(mark, 36)}}}
+    mdb.set_source_state(database, "r-test", "reddit", state)
     database.close()
     spider = make_spider(db_path)
-    out = list(spider.parse(listing_response(json.dumps(listing).encode()), sub="a"))
-    assert len(out) == 99  # the stored post is skipped, and no next page
+    body = json.dumps(listing).encode()
+    out = list(spider.parse(listing_response(body), sub="askreddit"))
+    assert len(out) == 10  # the 10 newer posts, and no next page
     assert all(isinstance(o, PostItem) for o in out)
 
 
