@@ -29,7 +29,7 @@ PLATFORM_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 REQUIRED_KEYS: dict[str, set[str]] = {
-    "reddit": {"subreddits"},
+    "reddit": set(),  # subreddits or query: checked below
     "discourse": {"base_url"},
     "mastodon": {"base_url"},
     "bluesky": {"query"},
@@ -92,6 +92,10 @@ def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
             )
         settings[key] = value
     missing = REQUIRED_KEYS[platform] - settings.keys()
+    if platform == "reddit" and not (
+        settings.get("subreddits") or settings.get("query")
+    ):
+        missing = {"subreddits (or query)"}
     if missing:
         raise ConfigError(f"{where}: missing key(s) {', '.join(sorted(missing))}.")
     for key, kind in (("enabled", bool), ("schedule", str)):

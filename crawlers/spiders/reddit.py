@@ -1,4 +1,4 @@
-"""Reddit: new posts of subreddits.
+"""Reddit: new posts of subreddits, or of a search, and optionally their comments.
 
 Against Reddit itself the spider uses the official API with application-only
 OAuth (``MARAUDE_REDDIT_CLIENT_ID`` / ``MARAUDE_REDDIT_CLIENT_SECRET``), because
@@ -6,13 +6,18 @@ Reddit's robots.txt forbids crawling and its terms require the API. With
 ``base_url`` set (tests, demo, replay servers), listings are read at
 ``{base_url}/r/{sub}/new.json`` and no token is requested.
 
-Paging follows ``after``, one :class:`~crawlers.walk.FeedWalk` per subreddit:
-it stops at the newest post of the last complete run (base-36 ids grow with
+Settings: ``subreddits``, ``query`` (a search in each subreddit, or across Reddit
+when there is no subreddit), ``comments`` (also read each new post's comments
+from ``/comments/{id}.json``; "load more" stubs are not expanded).
+
+Paging follows ``after``, one :class:`~crawlers.walk.FeedWalk` per feed: it
+stops at the newest post of the last complete run (base-36 ids grow with
 time), resumes an interrupted backlog, and reads at most ``max_pages`` pages.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +35,7 @@ from crawlers.spiders.base import SourceSpider, host_of
 API_HOST = "https://oauth.reddit.com"
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"  # noqa: S105
 WEB_HOST = "https://www.reddit.com"
+ALL = ""  # the feed key of a search across Reddit
 
 
 class RedditSpider(SourceSpider):
@@ -51,7 +57,7 @@ class RedditSpider(SourceSpider):
         if self.base_url is None:
             yield self._token_request()
             return
-        for request in self._listing_requests():
+        for request in self._feed_requests():
             yield request
 
     def _token_request(self) -> scrapy.Request:
@@ -59,14 +65,15 @@ class RedditSpider(SourceSpider):
         secret = os.environ.get("MARAUDE_REDDIT_CLIENT_SECRET")
         if not client_id or not secret:
             raise CloseSpider(
-                "reddit needs MARAUDE_REDDIT_CLIENT_ID and MARAUDE_REDDIT_CLIENT_SECRET"
-                " "
-                "(an app at reddit.com/prefs/apps), or base_url for a replay server"
+                "reddit needs MARAUDE_REDDIT_CLIENT_ID and "
+                "MARAUDE_REDDIT_CLIENT_SECRET (an app at reddit.com/prefs/apps), "
+                "or base_url for a replay server"
             )
+        auth = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
         return scrapy.FormRequest(
             TOKEN_URL,
             formdata={"grant_type": "client_credentials"},
-            headers={"Authorization": "Basic " + _basic_auth(client_id, secret)},
+            headers={"Authorization": f"Basic {auth}"},
             callback=self._got_token,
             dont_filter=True,
         )
@@ -76,54 +83,68 @@ class RedditSpider(SourceSpider):
             self.token = json.loads(response.text)["access_token"]
         except (ValueError, KeyError):
             raise CloseSpider("reddit refused the OAuth credentials") from None
-        yield from self._listing_requests()
+        yield from self._feed_requests()
 
-    def _listing_url(self, sub: str, after: str | None = None) -> str:
-        params: dict[str, str] = {"limit": "100", "raw_json": "1"}
-        if after:
-            params["after"] = after
+    # -- URLs -------------------------------------------------------------
+
+    def _url(self, path: str, **params: str) -> str:
+        query = urlencode({"limit": "100", "raw_json": "1", **params})
         if self.base_url:
-            return f"{self.base_url}/r/{sub}/new.json?{urlencode(params)}"
-        return f"{API_HOST}/r/{sub}/new?{urlencode(params)}"
+            return f"{self.base_url}{path}.json?{query}"
+        return f"{API_HOST}{path}?{query}"
 
-    def _listing_requests(self) -> Iterator[scrapy.Request]:
-        for sub in self.settings_["subreddits"]:
-            yield self._request(self._listing_url(sub), sub)
+    def _feed_url(self, feed: str, after: str | None = None) -> str:
+        extra = {"after": after} if after else {}
+        query = self.settings_.get("query")
+        if query and feed == ALL:
+            return self._url("/search", q=query, sort="new", **extra)
+        if query:
+            return self._url(
+                f"/r/{feed}/search", q=query, sort="new", restrict_sr="1", **extra
+            )
+        return self._url(f"/r/{feed}/new", **extra)
 
-    def _request(self, url: str, sub: str, after: str | None = None) -> scrapy.Request:
-        headers = {"Authorization": f"bearer {self.token}"} if self.token else {}
+    def _feed_requests(self) -> Iterator[scrapy.Request]:
+        for feed in self.settings_.get("subreddits") or [ALL]:
+            yield self._request(self._feed_url(feed), feed)
+
+    def _request(self, url: str, feed: str, after: str | None = None) -> scrapy.Request:
         self.pages += 1
         return scrapy.Request(
             url,
-            headers=headers,
+            headers=self._auth_headers(),
             callback=self.parse,
-            cb_kwargs={"sub": sub, "after": after},
+            cb_kwargs={"feed": feed, "after": after},
             errback=self.on_error,
         )
 
+    def _auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"bearer {self.token}"} if self.token else {}
+
+    # -- parsing ------------------------------------------------------------
+
     def parse(
-        self, response: Response, sub: str = "", after: str | None = None
+        self, response: Response, feed: str = "", after: str | None = None
     ) -> Iterator[Any]:
-        try:
-            listing = json.loads(response.text)
-            data = listing["data"]
-            children = data["children"]
-            if not isinstance(children, list):
-                raise TypeError("children is not a list")
-        except (ValueError, KeyError, TypeError):
+        data = _listing_data(response)
+        if data is None:
             self.logger.error("malformed Reddit listing at %s", response.url)
             return
-        self.checkpoint(sub, after)
-        items = [i for i in map(self._parse_post, children) if i is not None]
-        walk = self.walk(sub)
-        keep, cursor = walk.page(
-            [_order(i.native_id) for i in items], data.get("after")
-        )
-        yield from (item for item, kept in zip(items, keep, strict=True) if kept)
+        self.checkpoint(feed, after)
+        items = [self._parse_post(child) for child in data["children"]]
+        posts = [item for item in items if item is not None]
+        walk = self.walk(feed)
+        orders = [_order(p.native_id) for p in posts]
+        keep, cursor = walk.page(orders, data.get("after"))
+        for post, kept in zip(posts, keep, strict=True):
+            if kept:
+                yield post
+                if self.settings_.get("comments"):
+                    yield self._comments_request(post)
         if cursor and self.pages < self.max_pages:
-            yield self._request(self._listing_url(sub, cursor), sub, cursor)
+            yield self._request(self._feed_url(feed, cursor), feed, cursor)
 
-    def _parse_post(self, child: dict[str, Any]) -> PostItem | None:
+    def _parse_post(self, child: Any) -> PostItem | None:
         if not isinstance(child, dict) or child.get("kind") != "t3":
             return None
         d = child.get("data") or {}
@@ -143,6 +164,54 @@ class RedditSpider(SourceSpider):
             thread_title=d.get("title") or None,
         )
 
+    def _comments_request(self, post: PostItem) -> scrapy.Request:
+        return scrapy.Request(
+            self._url(f"/comments/{post.native_id}", sort="new", limit="500"),
+            headers=self._auth_headers(),
+            callback=self.parse_comments,
+            cb_kwargs={"post": post},
+            errback=self.on_error,
+        )
+
+    def parse_comments(self, response: Response, post: PostItem) -> Iterator[PostItem]:
+        """The comments of a post: ``[listing of the post, listing of comments]``."""
+        try:
+            listing = json.loads(response.text)[1]["data"]["children"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            self.logger.error("malformed Reddit comments at %s", response.url)
+            return
+        yield from self._walk_comments(listing, post)
+
+    def _walk_comments(self, children: Any, post: PostItem) -> Iterator[PostItem]:
+        for child in children if isinstance(children, list) else []:
+            if not isinstance(child, dict) or child.get("kind") != "t1":
+                continue  # "more" stubs are not expanded
+            d = child.get("data") or {}
+            if d.get("id") and d.get("body") not in (None, "[deleted]", "[removed]"):
+                yield self._parse_comment(d, post)
+            replies = d.get("replies")
+            if isinstance(replies, dict):
+                yield from self._walk_comments(
+                    replies.get("data", {}).get("children"), post
+                )
+
+    def _parse_comment(self, d: dict[str, Any], post: PostItem) -> PostItem:
+        permalink = d.get("permalink") or (
+            f"/r/{d.get('subreddit', '_')}/comments/{post.native_id}/_/{d['id']}/"
+        )
+        return PostItem(
+            platform=self.platform,
+            site=self.site,
+            source=self.source.name,
+            native_id=str(d["id"]),
+            url=(self.base_url or WEB_HOST) + permalink,
+            text=d.get("body") or "",
+            author=_author(d.get("author")),
+            created_at=_iso(d.get("created_utc")),
+            parent_native_id=str(d.get("parent_id") or "").split("_", 1)[-1] or None,
+            thread_title=post.title or None,
+        )
+
     def on_error(self, failure: Any) -> None:
         self.logger.error(
             "request failed for source %s at %s: %s",
@@ -150,6 +219,17 @@ class RedditSpider(SourceSpider):
             failure.request.url,
             failure.value.__class__.__name__,
         )
+
+
+def _listing_data(response: Response) -> dict[str, Any] | None:
+    """The ``data`` of a Listing, or None when the body is not one."""
+    try:
+        data = json.loads(response.text)["data"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("children"), list):
+        return None
+    return data
 
 
 def _order(native_id: str) -> int:
@@ -171,9 +251,3 @@ def _iso(epoch: Any) -> str | None:
         return datetime.fromtimestamp(float(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (TypeError, ValueError, OverflowError):
         return None
-
-
-def _basic_auth(user: str, password: str) -> str:
-    import base64
-
-    return base64.b64encode(f"{user}:{password}".encode()).decode()

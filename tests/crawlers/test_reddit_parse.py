@@ -35,7 +35,7 @@ def listing_response(body: bytes, url: str = "http://127.0.0.1:9/r/askreddit/new
 def test_askreddit_listing_gives_100_posts_and_a_next_page(shared, db_path):
     body = betamax_reply(shared / CASSETTE, "/r/askreddit/new").body
     spider = make_spider(db_path)
-    out = list(spider.parse(listing_response(body), sub="askreddit"))
+    out = list(spider.parse(listing_response(body), feed="askreddit"))
     posts = [o for o in out if isinstance(o, PostItem)]
     assert len(posts) == 100
     (next_page,) = [o for o in out if not isinstance(o, PostItem)]
@@ -47,7 +47,7 @@ def test_post_fields_come_from_the_listing(shared, db_path):
     first = listing["data"]["children"][0]["data"]
     spider = make_spider(db_path)
     body = json.dumps(listing).encode()
-    post = next(spider.parse(listing_response(body), sub="askreddit"))
+    post = next(spider.parse(listing_response(body), feed="askreddit"))
     assert post.native_id == first["id"]
     assert post.title == first["title"]
     assert post.site == "127.0.0.1"
@@ -65,7 +65,7 @@ def test_paging_stops_at_the_high_water_mark(shared, db_path):
     database.close()
     spider = make_spider(db_path)
     body = json.dumps(listing).encode()
-    out = list(spider.parse(listing_response(body), sub="askreddit"))
+    out = list(spider.parse(listing_response(body), feed="askreddit"))
     assert len(out) == 10  # the 10 newer posts, and no next page
     assert all(isinstance(o, PostItem) for o in out)
 
@@ -75,7 +75,7 @@ def test_paging_stops_at_the_high_water_mark(shared, db_path):
 )
 def test_malformed_listing_yields_nothing_and_logs_an_error(db_path, body, caplog):
     spider = make_spider(db_path)
-    assert list(spider.parse(listing_response(body), sub="a")) == []
+    assert list(spider.parse(listing_response(body), feed="a")) == []
     assert "malformed Reddit listing" in caplog.text
 
 
@@ -100,5 +100,61 @@ def test_deleted_authors_are_not_kept(db_path):
         },
     }
     spider = make_spider(db_path)
-    (post,) = spider.parse(listing_response(json.dumps(listing).encode()), sub="a")
+    (post,) = spider.parse(listing_response(json.dumps(listing).encode()), feed="a")
     assert post.author is None
+
+
+COMMENTS = "fixtures/reddit/praw_TestSubmission.test_comments.json"
+
+
+def test_comments_are_read_with_their_thread(shared, db_path):
+    body = betamax_reply(shared / COMMENTS, "/comments/2gmzqe").body
+    spider = make_spider(db_path, comments=True)
+    post = PostItem(
+        platform="reddit",
+        site="127.0.0.1",
+        source="r-test",
+        native_id="2gmzqe",
+        text="",
+        title="Le fil",
+    )
+    response = listing_response(body, "http://127.0.0.1:9/comments/2gmzqe.json")
+    comments = list(spider.parse_comments(response, post=post))
+    raw = json.loads(body)[1]["data"]["children"]
+
+    def count(children):
+        return sum(
+            1
+            + count(
+                (c["data"].get("replies") or {"data": {}})["data"].get("children", [])
+            )
+            for c in children
+            if c["kind"] == "t1"
+        )
+
+    assert len(comments) == count(raw) == 2  # a comment and its reply
+    assert comments[1].parent_native_id == comments[0].native_id
+    first = comments[0]
+    assert first.parent_native_id == "2gmzqe"
+    assert first.thread_title == "Le fil"
+    assert first.native_id == raw[0]["data"]["id"]
+    assert first.url.startswith("http://127.0.0.1:9/r/")
+
+
+def test_new_posts_ask_for_their_comments_when_configured(shared, db_path):
+    body = betamax_reply(shared / CASSETTE, "/r/askreddit/new").body
+    spider = make_spider(db_path, comments=True)
+    out = list(spider.parse(listing_response(body), feed="askreddit"))
+    requests = [o for o in out if not isinstance(o, PostItem)]
+    assert len(requests) == 101  # one per post, plus the next page
+    assert requests[0].url.startswith("http://127.0.0.1:9/comments/")
+
+
+def test_a_query_searches_each_subreddit_or_all_of_reddit(db_path):
+    spider = make_spider(db_path, query="rsa caf")
+    assert "/r/askreddit/search.json?" in spider._feed_url("askreddit")
+    assert "restrict_sr=1" in spider._feed_url("askreddit")
+    spider = make_spider(db_path, query="rsa", subreddits=[])
+    (request,) = list(spider._feed_requests())
+    assert request.url.startswith("http://127.0.0.1:9/search.json?")
+    assert "q=rsa" in request.url
