@@ -47,19 +47,55 @@ class ValidatePipeline(_StatsMixin):
         return item
 
 
+def normalise_item(item: PostItem) -> PostItem:
+    """HTML → plain text, NFC, tidy whitespace, masking, language (in place)."""
+    item.text = mask_text(normalise(item.text or "", is_html=item.html))
+    item.html = False
+    if item.title:
+        item.title = mask_text(normalise(item.title))
+    if item.thread_title:
+        item.thread_title = mask_text(normalise(item.thread_title))
+    if not item.lang:
+        item.lang = guess_lang(f"{item.title or ''} {item.text}")
+    return item
+
+
+def pseudonymise_item(item: PostItem, secret: str, optout: set[str]) -> bool:
+    """Replace the handle by its keyed hash; False when the post is opted out."""
+    if item.author:
+        item.author_hash = author_hash(secret, item.platform, item.site, item.author)
+    item.author = None
+    return not (
+        item.author_hash in optout
+        or (item.url and url_hash(secret, item.url) in optout)
+    )
+
+
+def post_row(item: PostItem) -> dict[str, Any]:
+    """The ``posts`` row of a normalised, pseudonymised item."""
+    return {
+        "platform": item.platform,
+        "site": item.site,
+        "source": item.source,
+        "native_id": item.native_id,
+        "url": item.url,
+        "author_hash": item.author_hash,
+        "title": item.title,
+        "text": item.text,
+        "lang": item.lang,
+        "created_at": item.created_at,
+        "fetched_at": mdb.now_iso(),
+        "content_hash": content_hash(f"{item.title or ''}\n{item.text}"),
+        "parent_native_id": item.parent_native_id,
+        "thread_title": item.thread_title,
+    }
+
+
 class NormalisePipeline:
     """HTML → plain text, NFC, tidy whitespace, masking, language."""
 
     def process_item(self, item: PostItem) -> PostItem:
-        item.text = mask_text(normalise(item.text or "", is_html=item.html))
-        item.html = False
-        if item.title:
-            item.title = mask_text(normalise(item.title))
-        if item.thread_title:
-            item.thread_title = mask_text(normalise(item.thread_title))
-        if not item.lang:
-            item.lang = guess_lang(f"{item.title or ''} {item.text}")
-        return item
+        return normalise_item(item)
 
 
 class PseudonymisePipeline(_StatsMixin):
@@ -82,14 +118,7 @@ class PseudonymisePipeline(_StatsMixin):
         database.close()
 
     def process_item(self, item: PostItem) -> PostItem:
-        if item.author:
-            item.author_hash = author_hash(
-                self.secret, item.platform, item.site, item.author
-            )
-        item.author = None
-        if item.author_hash in self.optout or (
-            item.url and url_hash(self.secret, item.url) in self.optout
-        ):
+        if not pseudonymise_item(item, self.secret, self.optout):
             self._inc("dropped")
             raise DropItem(f"opted out: {item.platform} post {item.native_id}")
         return item
@@ -130,22 +159,7 @@ class SQLitePipeline(_StatsMixin):
         self.db.close()
 
     def process_item(self, item: PostItem) -> PostItem:
-        row = {
-            "platform": item.platform,
-            "site": item.site,
-            "source": item.source,
-            "native_id": item.native_id,
-            "url": item.url,
-            "author_hash": item.author_hash,
-            "title": item.title,
-            "text": item.text,
-            "lang": item.lang,
-            "created_at": item.created_at,
-            "fetched_at": mdb.now_iso(),
-            "content_hash": content_hash(f"{item.title or ''}\n{item.text}"),
-            "parent_native_id": item.parent_native_id,
-            "thread_title": item.thread_title,
-        }
+        row = post_row(item)
         with mdb.translate_busy(self.db_path):
             outcome = mdb.upsert_post(self.db, row)
         self._inc(outcome)

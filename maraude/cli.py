@@ -324,6 +324,37 @@ def demo(
     )
 
 
+@cli.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", required=True, help="Name to record as the posts' source.")
+@handle_errors
+def import_(db_path: str | None, file: str, source: str) -> None:
+    """Import posts exported from platforms with no public API.
+
+    FILE is Zeeschuimer's NDJSON export (TikTok, Instagram, X, Threads…), or
+    JSON Lines / CSV with the columns platform, native_id, text and optionally
+    site, url, title, author, created_at, parent_native_id, thread_title.
+    Needs MARAUDE_SECRET, like crawl.
+
+    \b
+    Example:
+      maraude import zeeschuimer-tiktok.ndjson --source tiktok-manual --db maraude.db
+    """
+    from maraude import commands
+
+    result = commands.import_posts(Path(file), source, db_path)
+    click.echo(
+        f"Read {result.read} records: {result.new} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.dropped} dropped, "
+        f"{len(result.errors)} errors."
+    )
+    for error in result.errors[:20]:
+        click.echo(f"  {error}", err=True)
+    if len(result.errors) > 20:
+        click.echo(f"  … and {len(result.errors) - 20} more.", err=True)
+
+
 @cli.group()
 def user() -> None:
     """Manage dashboard users (roles: worker, senior, moderator, admin)."""

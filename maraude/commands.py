@@ -75,6 +75,13 @@ def crawl(
     return run_crawl(sources, config.crawl, path, secret)
 
 
+def import_posts(path: Path, source: str, db_path: str | Path | None) -> Any:
+    """Import an export file (see :mod:`crawlers.imports`)."""
+    from crawlers.imports import import_file
+
+    return import_file(path, source, resolve_db_path(db_path), get_secret())
+
+
 def format_crawl_table(results: Sequence[Any]) -> str:
     head = ("source", "platform", "requests", "new", "updated", "dropped", "errors")
     rows = [head] + [

@@ -1,0 +1,216 @@
+"""Imports for platforms with no public API (TikTok, Instagram, X, Facebook…).
+
+``maraude import FILE --source NAME`` reads
+
+* the **NDJSON** that the Zeeschuimer browser extension exports (as used with
+  4CAT): one object per line with ``source_platform`` and the platform's own
+  item in ``data``; TikTok, Instagram, X/Twitter, Threads and LinkedIn items are
+  understood, other platforms through common field names;
+* our **JSON Lines** format: one object per line with ``platform``,
+  ``native_id``, ``text`` and optionally ``site``, ``url``, ``title``,
+  ``author``, ``created_at`` (ISO-8601), ``parent_native_id``,
+  ``thread_title``;
+* the same columns as **CSV** (a header line, UTF-8).
+
+Every post goes through the crawlers' pipeline (normalise, mask, pseudonymise,
+opt-out) and is stored through :mod:`maraude.db`. A bad line is reported with
+its number and skipped; the import goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawlers.items import PostItem
+from crawlers.pipelines import normalise_item, post_row, pseudonymise_item
+from maraude import db as mdb
+from maraude.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+MAX_ERRORS_SHOWN = 20
+
+
+@dataclass
+class ImportResult:
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    dropped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _iso(value: Any) -> str | None:
+    """ISO-8601 UTC from epoch seconds or milliseconds, or an ISO/Twitter date."""
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = None
+    try:
+        if number is not None:
+            stamp = datetime.fromtimestamp(
+                number / 1000 if number > 1e11 else number, UTC
+            )
+        else:
+            text = str(value)
+            try:
+                stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                stamp = datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _get(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _zeeschuimer(obj: dict[str, Any], source: str) -> PostItem:
+    """A Zeeschuimer item (``source_platform`` + the platform's ``data``)."""
+    platform_host = str(obj.get("source_platform") or "").lower()
+    data = obj.get("data") or {}
+    platform = platform_host.split(".")[0] or "import"
+    native = str(obj.get("item_id") or data.get("id") or "")
+    text = author = created = url = None
+    if platform == "tiktok":
+        text, author = data.get("desc"), _get(data, "author", "uniqueId")
+        created = data.get("createTime")
+        if author and native:
+            url = f"https://www.tiktok.com/@{author}/video/{native}"
+    elif platform == "instagram":
+        text = _get(data, "caption", "text")
+        author, created = _get(data, "user", "username"), data.get("taken_at")
+        if data.get("code"):
+            url = f"https://www.instagram.com/p/{data['code']}/"
+    elif platform in ("twitter", "x"):
+        legacy = data.get("legacy") or data
+        text, created = (
+            legacy.get("full_text") or legacy.get("text"),
+            legacy.get("created_at"),
+        )
+        author = _get(data, "core", "user_results", "result", "legacy", "screen_name")
+        native = str(data.get("rest_id") or native)
+        url = f"https://x.com/i/status/{native}" if native else None
+        platform = "x"
+    else:
+        text = data.get("text") or data.get("caption") or data.get("body")
+        if isinstance(text, dict):
+            text = text.get("text")
+        author = _get(data, "user", "username") or data.get("author")
+        created = data.get("created_at") or data.get("taken_at")
+        url = data.get("url")
+    if not native:
+        raise InputError("no item id")
+    return PostItem(
+        platform=platform,
+        site=platform_host or platform,
+        source=source,
+        native_id=native,
+        text=str(text or ""),
+        url=url or obj.get("source_url"),
+        author=str(author) if author else None,
+        created_at=_iso(created),
+    )
+
+
+def _generic(obj: dict[str, Any], source: str) -> PostItem:
+    """Our documented JSON Lines / CSV format."""
+    missing = [k for k in ("platform", "native_id", "text") if not obj.get(k)]
+    if missing:
+        raise InputError(f"missing {', '.join(missing)}")
+    platform = str(obj["platform"]).lower()
+    return PostItem(
+        platform=platform,
+        site=str(obj.get("site") or platform).lower(),
+        source=source,
+        native_id=str(obj["native_id"]),
+        text=str(obj["text"]),
+        url=obj.get("url") or None,
+        title=obj.get("title") or None,
+        author=obj.get("author") or None,
+        created_at=_iso(obj.get("created_at")),
+        parent_native_id=obj.get("parent_native_id") or None,
+        thread_title=obj.get("thread_title") or None,
+    )
+
+
+def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, object or None, error) for each record of the file."""
+    try:
+        handle = path.open(encoding="utf-8", errors="replace", newline="")
+    except OSError as e:
+        raise InputError(f"Cannot read {path}: {e.strerror}.") from None
+    with handle:
+        if path.suffix.lower() == ".csv":
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                yield number, dict(row), ""
+            return
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                yield number, None, f"not JSON ({e.msg})"
+                continue
+            if not isinstance(obj, dict):
+                yield number, None, "not a JSON object"
+                continue
+            yield number, obj, ""
+
+
+def import_file(path: Path, source: str, db_path: Path, secret: str) -> ImportResult:
+    """Import ``path`` into the database as source ``source``."""
+    database = mdb.open_db(db_path)
+    optout = mdb.optout_hashes(database)
+    run_id = mdb.start_crawl_run(database, source, "import")
+    result = ImportResult()
+    for number, obj, error in _records(path):
+        result.read += 1
+        try:
+            if obj is None:
+                raise InputError(error)
+            parse = _zeeschuimer if "source_platform" in obj else _generic
+            item = normalise_item(parse(obj, source))
+        except InputError as e:
+            result.errors.append(f"{path.name}, line {number}: {e}")
+            continue
+        if not item.text and not item.title:
+            result.dropped += 1
+            continue
+        if not pseudonymise_item(item, secret, optout):
+            result.dropped += 1
+            continue
+        outcome = mdb.upsert_post(database, post_row(item))
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    mdb.finish_crawl_run(
+        database,
+        run_id,
+        "errors" if result.errors else "ok",
+        {
+            "new": result.new,
+            "updated": result.updated,
+            "dropped": result.dropped,
+            "errors": len(result.errors),
+        },
+    )
+    database.close()
+    logger.info("imported %d records from %s", result.read, path.name)
+    return result
