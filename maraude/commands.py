@@ -14,6 +14,7 @@ import sys
 import time
 import webbrowser
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import click
 from maraude import db as mdb
 from maraude.config import PROJECT_ROOT, Config, resolve_db_path
 from maraude.errors import ConfigError, InputError, MaraudeError
+from maraude.locks import source_lock
 from maraude.privacy import get_secret
 from maraude.sources import Source, load_sources
 
@@ -71,8 +73,19 @@ def crawl(
             "No source to crawl: enable one in the sources file, or name it."
         )
     secret = secret or get_secret()
-    click.echo(f"Crawling {len(sources)} source(s) into {path}…", err=True)
-    return run_crawl(sources, config.crawl, path, secret)
+    with ExitStack() as stack:
+        locked = []
+        for source in sources:
+            if stack.enter_context(source_lock(path, source.name)):
+                locked.append(source)
+            else:
+                click.echo(
+                    f"Skipping {source.name}: another crawl of it is running.", err=True
+                )
+        if not locked:
+            return []
+        click.echo(f"Crawling {len(locked)} source(s) into {path}…", err=True)
+        return run_crawl(locked, config.crawl, path, secret)
 
 
 def import_posts(path: Path, source: str, db_path: str | Path | None) -> Any:

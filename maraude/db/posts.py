@@ -141,6 +141,12 @@ def start_crawl_run(db: Database, source: str, platform: str) -> int:
         "ON CONFLICT(name) DO NOTHING",
         [source, platform],
     )
+    # The caller holds the source's lock: a run still 'running' was killed.
+    db.execute(
+        "UPDATE crawl_runs SET status = 'interrupted' "
+        "WHERE source = ? AND status = 'running'",
+        [source],
+    )
     cur = db.execute(
         "INSERT INTO crawl_runs(source, started_at) VALUES (?, ?)", [source, now_iso()]
     )

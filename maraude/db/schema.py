@@ -36,7 +36,7 @@ def m001_core(db: Database) -> None:
             source TEXT NOT NULL,
             started_at TEXT NOT NULL,
             finished_at TEXT,
-            status TEXT NOT NULL DEFAULT 'running', -- running, ok, failed
+            status TEXT NOT NULL DEFAULT 'running',  -- ok, errors, failed, interrupted
             requests INTEGER NOT NULL DEFAULT 0,
             new_posts INTEGER NOT NULL DEFAULT 0,
             updated INTEGER NOT NULL DEFAULT 0,

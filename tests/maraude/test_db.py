@@ -203,3 +203,43 @@ def test_crawl_runs_and_source_state(db):
 def test_foreign_keys_are_enforced(db):
     with pytest.raises(sqlite3.IntegrityError):
         mdb.save_predictions(db, [prediction(999)], "m1")
+
+
+def test_a_source_lock_is_exclusive_and_released(tmp_path):
+    from maraude.locks import source_lock
+
+    path = tmp_path / "x.db"
+    with source_lock(path, "src") as first:
+        assert first
+        with source_lock(path, "src") as second:
+            assert not second
+        with source_lock(path, "other") as other:
+            assert other
+    with source_lock(path, "src") as again:
+        assert again
+
+
+def test_a_lock_held_by_a_killed_process_is_free(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from maraude.locks import source_lock
+
+    path = tmp_path / "x.db"
+    code = (
+        "import sys, time; from pathlib import Path; from maraude.locks import "
+        "source_lock\nwith source_lock(Path(sys.argv[1]), 'src') as ok:\n"
+        "    print(ok, flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "True"
+    with source_lock(path, "src") as held_elsewhere:
+        assert not held_elsewhere
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    with source_lock(path, "src") as free:
+        assert free

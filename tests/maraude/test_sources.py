@@ -37,7 +37,10 @@ def test_local_sources_are_detected(tmp_path):
     [
         ('[[sources]]\nplatform = "reddit"\n', "has no 'name'"),
         ('[[sources]]\nname = "a"\nplatform = "myspace"\n', "unknown platform"),
-        ('[[sources]]\nname = "a"\nplatform = "reddit"\n', "missing key(s) subreddits (or query)"),
+        (
+            '[[sources]]\nname = "a"\nplatform = "reddit"\n',
+            "missing key(s) subreddits (or query)",
+        ),
         (
             '[[sources]]\nname = "a"\nplatform = "reddit"\n'
             'subreddits = ["x"]\nurl = "u"\n',
