@@ -355,6 +355,61 @@ def import_(db_path: str | None, file: str, source: str) -> None:
         click.echo(f"  … and {len(result.errors) - 20} more.", err=True)
 
 
+@cli.command()
+@db_option
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False),
+    help="TOML file of [[sources]] (default: config/sources.toml).",
+)
+@click.option("--once", is_flag=True, help="Run every scheduled source once, now.")
+@click.option("--no-classify", is_flag=True, help="Do not classify after crawling.")
+@click.pass_context
+@handle_errors
+def schedule(
+    ctx: click.Context,
+    db_path: str | None,
+    sources_file: str | None,
+    once: bool,
+    no_classify: bool,
+) -> None:
+    """Crawl each enabled source on its cron `schedule`, in the foreground.
+
+    Meant for a systemd service (see docs/deployment.md). Never runs two crawls
+    of one source at once, even beside a manual `maraude crawl`.
+
+    \b
+    Example:
+      MARAUDE_SECRET=… maraude schedule --db /var/lib/maraude/maraude.db
+    """
+    import time
+
+    from maraude import schedule as sched
+    from maraude.config import resolve_db_path
+    from maraude.sources import load_sources
+
+    config = _config(ctx)
+    path = (
+        Path(sources_file) if sources_file else config.path(config.crawl.sources_file)
+    )
+    jobs = sched.make_jobs(load_sources(path), time.time())
+    if not jobs:
+        raise click.ClickException(
+            f"No enabled source with a `schedule` in {path}: nothing to do."
+        )
+    for job in jobs:
+        click.echo(f"{job.source.name}: '{job.source.schedule}'", err=True)
+    db = resolve_db_path(db_path)
+    sched.run_forever(
+        jobs,
+        lambda name: sched.run_job(
+            name, db, path, ctx.obj.get("config_path"), not no_classify
+        ),
+        once=once,
+    )
+
+
 @cli.group()
 def user() -> None:
     """Manage dashboard users (roles: worker, senior, moderator, admin)."""

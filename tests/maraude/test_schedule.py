@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from maraude.errors import ConfigError
+from maraude.schedule import make_jobs, run_forever
+from maraude.sources import Source
+
+T0 = datetime(2026, 11, 25, 12, 0, 10, tzinfo=UTC).timestamp()
+
+
+def source(name, schedule, enabled=True):
+    return Source(
+        name=name,
+        platform="rss",
+        enabled=enabled,
+        schedule=schedule,
+        settings={"url": "http://127.0.0.1:1/feed"},
+    )
+
+
+def test_only_enabled_scheduled_sources_become_jobs():
+    jobs = make_jobs(
+        [
+            source("a", "*/15 * * * *"),
+            source("b", None),
+            source("c", "0 * * * *", enabled=False),
+        ],
+        T0,
+    )
+    assert [j.source.name for j in jobs] == ["a"]
+    assert datetime.fromtimestamp(jobs[0].next_at, UTC).minute == 15
+
+
+def test_a_bad_cron_expression_is_a_clear_error():
+    with pytest.raises(ConfigError, match="not a cron expression"):
+        make_jobs([source("a", "every day")], T0)
+
+
+def test_jobs_run_when_due_in_order():
+    now = [T0]
+    ran: list[tuple[str, int]] = []
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    def run(name):
+        ran.append((name, int(now[0] - T0)))
+        if len(ran) == 5:
+            jobs.clear()  # stop the loop
+        return 0
+
+    jobs = make_jobs(
+        [source("quart", "*/15 * * * *"), source("heure", "0 * * * *")], T0
+    )
+    run_forever(jobs, run, clock=lambda: now[0], sleep=sleep)
+    assert [name for name, _ in ran] == ["quart", "quart", "quart", "quart", "heure"]
+    assert [t // 60 for _, t in ran] == [14, 29, 44, 59, 59]
+
+
+def test_once_runs_every_job_now():
+    ran = []
+    jobs = make_jobs([source("a", "0 3 * * *"), source("b", "0 4 * * *")], T0)
+    run_forever(jobs, lambda name: ran.append(name) or 0, once=True)
+    assert ran == ["a", "b"]
