@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.asyncio import call_later
 
 from crawlers.items import PostItem
 from crawlers.text import guess_lang, normalise
@@ -125,13 +126,26 @@ class PseudonymisePipeline(_StatsMixin):
 
 
 class SQLitePipeline(_StatsMixin):
-    """Store posts; one ``crawl_runs`` row per spider run."""
+    """Store posts in batches; one ``crawl_runs`` row per spider run.
+
+    The pipeline writes through the spider's own connection, the one its walk
+    checkpoints use, so a checkpoint and the posts before it are committed
+    together: whatever the moment a crawl is killed, no checkpoint claims posts
+    that are not stored. Batches are committed after ``BATCH`` posts, after
+    ``COMMIT_AFTER`` seconds (never holding the write lock across network
+    waits), and when the spider closes.
+    """
+
+    BATCH = 500
+    COMMIT_AFTER = 0.2
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.db_path: str = crawler.settings.get("MARAUDE_DB")
         self.db: Any = None
         self.run_id = 0
+        self.pending = 0
+        self.timer: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SQLitePipeline:
@@ -139,10 +153,20 @@ class SQLitePipeline(_StatsMixin):
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.db = mdb.open_db(self.db_path)
+        self.db = spider.db
         self.run_id = mdb.start_crawl_run(self.db, spider.source.name, spider.platform)
 
+    def commit(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.db is not None and self.db.conn.in_transaction:
+            with mdb.translate_busy(self.db_path):
+                self.db.conn.execute("COMMIT")
+        self.pending = 0
+
     def close_spider(self) -> None:
+        self.commit()
         stats = self.crawler.stats
         summary = {
             "requests": stats.get_value("downloader/request_count", 0),
@@ -156,11 +180,16 @@ class SQLitePipeline(_StatsMixin):
         if reason == "finished" and summary["errors"]:
             status = "errors"
         mdb.finish_crawl_run(self.db, self.run_id, status, summary)
-        self.db.close()
 
     def process_item(self, item: PostItem) -> PostItem:
         row = post_row(item)
         with mdb.translate_busy(self.db_path):
+            if not self.db.conn.in_transaction:
+                self.db.conn.execute("BEGIN")
+                self.timer = call_later(self.COMMIT_AFTER, self.commit)
             outcome = mdb.upsert_post(self.db, row)
         self._inc(outcome)
+        self.pending += 1
+        if self.pending >= self.BATCH:
+            self.commit()
         return item

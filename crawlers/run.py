@@ -50,11 +50,17 @@ def build_settings(
 
 
 def run_crawl(
-    sources: list[Source], config: CrawlConfig, db_path: Path, secret: str
+    sources: list[Source],
+    config: CrawlConfig,
+    db_path: Path,
+    secret: str,
+    *,
+    pipelines: bool = True,
 ) -> list[SourceResult]:
     """Crawl ``sources`` (one spider each, concurrently) and return their results.
 
     Scrapy's reactor can start only once per process: call this once.
+    ``pipelines=False`` parses without storing anything (benchmarks only).
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -64,6 +70,8 @@ def run_crawl(
     settings = build_settings(config, db_path, secret, local=local)
     # Scrapy logs through the handlers the CLI configured (--log-level).
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
+    if not pipelines:
+        settings["ITEM_PIPELINES"] = {}
     process = CrawlerProcess(settings)
     crawlers = []
     for source in sources:

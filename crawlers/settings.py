@@ -29,3 +29,5 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.PseudonymisePipeline": 300,
     "crawlers.pipelines.SQLitePipeline": 900,
 }
+# Never print items (post text, handles) in the log.
+LOG_FORMATTER = "crawlers.logformatter.PrivacyLogFormatter"

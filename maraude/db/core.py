@@ -46,6 +46,10 @@ def open_db(path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Database
         db.execute("PRAGMA foreign_keys = ON")
         if target != ":memory:":
             db.enable_wal()
+            # In WAL mode NORMAL never corrupts the database and loses nothing
+            # when a process dies (SIGKILL included); only a power cut may lose
+            # the last commits. It spares an fsync per commit.
+            db.execute("PRAGMA synchronous = NORMAL")
         migrations.apply(db)
     except sqlite3.DatabaseError as e:
         if "locked" in str(e) or "busy" in str(e):

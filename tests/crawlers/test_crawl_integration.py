@@ -133,3 +133,34 @@ def test_unknown_source_name_is_a_clear_error(db_path, tmp_path):
     result = run_crawl(db_path, toml, tmp_path, "--source", "nope")
     assert result.returncode == 1
     assert "Unknown source(s): nope" in result.stderr
+
+
+def test_debug_logs_never_hold_post_text_or_handles(
+    askreddit, db_path, tmp_path, shared
+):
+    sources = tmp_path / "sources.toml"
+    sources.write_text(toml_for(askreddit), encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "maraude",
+            "--log-level",
+            "DEBUG",
+            "crawl",
+            "--db",
+            str(db_path),
+            "--sources",
+            str(sources),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "Scraped reddit post" in result.stderr  # the log is there…
+    listing = json.loads(betamax_reply(shared / CASSETTE, "/r/askreddit/new").body)
+    for child in listing["data"]["children"]:
+        data = child["data"]
+        assert data["title"] not in result.stderr  # …without what people wrote
+        assert f"'{data['author']}'" not in result.stderr
