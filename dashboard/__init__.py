@@ -1,0 +1,1 @@
+"""The Streamlit dashboard where outreach workers read and answer leads."""

@@ -1,0 +1,84 @@
+"""Maraude's dashboard: ``streamlit run dashboard/app.py`` (or ``maraude dashboard``).
+
+The database is ``MARAUDE_DB`` (else ``./maraude.db``), the configuration
+``MARAUDE_CONFIG`` (else the defaults). Nothing is visible before signing in,
+except on a database made by ``maraude demo``. Pages are offered by role.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+import streamlit as st
+
+from dashboard import auth, queries
+from maraude.db import is_demo
+from maraude.errors import MaraudeError
+
+logger = logging.getLogger(__name__)
+
+st.set_page_config(page_title="Maraude", page_icon=":material/volunteer_activism:")
+
+#: Every page, with the roles that see it (Label, Activity and Admin come later).
+PAGES = (
+    ("pages/queue.py", "File d'attente", ":material/inbox:", "queue"),
+    ("pages/lead.py", "Lead", ":material/article:", "lead"),
+)
+ROLES_BY_PAGE = {
+    "queue": {"worker", "senior", "moderator", "admin"},
+    "lead": {"worker", "senior", "moderator", "admin"},
+}
+
+
+def pages_for(role: str) -> list[st.Page]:
+    return [
+        st.Page(path, title=title, icon=icon, url_path=slug, default=slug == "queue")
+        for path, title, icon, slug in PAGES
+        if role in ROLES_BY_PAGE[slug]
+    ]
+
+
+def only(title: str, render: Callable[[], object]) -> NoReturn:
+    """Show a single page and stop. Every run goes through st.navigation, so the
+    files of pages/ are never offered as pages of their own."""
+    page = st.Page(render, title=title, url_path="maraude")
+    st.navigation([page], position="hidden").run()
+    st.stop()
+
+
+db_path = queries.db_path()
+if not Path(db_path).is_file():
+    only(
+        "Maraude",
+        lambda: st.error(
+            f"La base {db_path} n'existe pas. Indiquez-la avec MARAUDE_DB, ou créez "
+            "une base de démonstration avec `maraude demo`."
+        ),
+    )
+try:
+    config = queries.config(os.environ.get("MARAUDE_CONFIG"))
+    db = queries.connect(db_path)
+except MaraudeError as e:
+    message = str(e)
+    only("Maraude", lambda: st.error(message))
+
+user = auth.current_user(db)
+if user is None:
+    only("Connexion", lambda: auth.sign_in_form(db))
+
+st.session_state["db_path"] = db_path
+st.session_state["user"] = user
+st.session_state["config"] = config
+
+with st.sidebar:
+    st.text(f"{user['username']} ({user['role']})")
+    if is_demo(db):
+        st.caption("Base de démonstration : messages inventés.")
+    elif st.button("Se déconnecter", icon=":material/logout:"):
+        auth.sign_out(db, user)
+
+st.navigation(pages_for(user["role"])).run()

@@ -1,0 +1,125 @@
+"""One lead: crisis protocol first, then the post as plain text, rights, actions."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from dashboard import actions, queries
+from dashboard.pages import parts, wording
+from maraude.db import now_iso
+
+logger = logging.getLogger(__name__)
+
+db_path, db, user, config = queries.session()
+
+raw_id = st.session_state.get("lead_id") or st.query_params.get("lead")
+try:
+    lead_id = int(raw_id)
+except (TypeError, ValueError):
+    st.info("Choisissez un lead dans la file d'attente.")
+    st.stop()
+st.session_state["lead_id"] = lead_id
+st.query_params["lead"] = str(lead_id)
+
+first_view = st.session_state.get("viewed_lead") != lead_id
+lead = parts.attempt(actions.view_lead, db, user, lead_id, record=first_view)
+if lead is None:
+    st.error(f"Le lead {lead_id} n'existe pas (ou plus).")
+    st.stop()
+st.session_state["viewed_lead"] = lead_id
+
+if lead["crisis"] or "crisis" in lead["labels"]:
+    st.error(wording.CRISIS_PROTOCOL, icon=":material/emergency:")
+if lead["minor"]:
+    st.warning(wording.MINOR_PROTOCOL, icon=":material/child_care:")
+
+st.title(f"Lead {lead_id}")
+parts.flash()
+
+status = wording.STATUSES.get(lead["status"], lead["status"])
+held_by_me = lead["status"] == "claimed" and lead["claimed_by"] == user["username"]
+if lead["status"] == "claimed" and not held_by_me:
+    until = (lead["claim_expires_at"] or "")[11:16]
+    status += f" par {lead['claimed_by']} jusqu'à {until} UTC"
+st.text(
+    f"{lead['platform']} · {lead['site']} · source {lead['source']} · "
+    f"{wording.age(lead['post_created_at'])} · {status}"
+)
+
+# The post, as inert plain text: never markdown, never HTML.
+if lead["thread_title"]:
+    st.text(f"Fil : {lead['thread_title']}")
+if lead["title"]:
+    st.text(lead["title"])
+st.code(lead["text"], language=None, wrap_lines=True)
+if wording.is_web_url(lead["url"]):
+    st.link_button(
+        "Voir le message d'origine", lead["url"], icon=":material/open_in_new:"
+    )
+
+with st.expander("Pourquoi ce message est remonté"):
+    scores = lead["scores"]
+    cols = st.columns(3)
+    for col, key in zip(cols, ("distress", "crisis", "rights"), strict=True):
+        col.metric(wording.LABELS[key], f"{scores.get(key, 0):.0%}")
+    lines = wording.explanation_lines(lead["explanation"])
+    if lines:
+        st.text("\n".join(lines))
+
+catalogue = queries.catalogue()
+rights = [catalogue[r] for r in lead["rights_topics"] if r in catalogue]
+if rights:
+    st.subheader("Droits possibles")
+    for right in rights:
+        parts.right_card(right)
+
+st.subheader("Agir")
+if lead["note"]:
+    st.text(f"Notes :\n{lead['note']}")
+if not actions.can_act(user):
+    st.info("Votre rôle permet de lire ce lead, pas d'y répondre.")
+    st.stop()
+
+minutes = config.dashboard.claim_minutes
+claimable = lead["status"] == "new" or (
+    lead["status"] == "claimed" and (lead["claim_expires_at"] or "") < now_iso()
+)
+if (
+    claimable
+    and not held_by_me
+    and st.button("Prendre en charge", type="primary", icon=":material/front_hand:")
+):
+    parts.run_action("Lead pris en charge.", actions.claim, db, user, lead_id, minutes)
+    st.rerun()
+
+if held_by_me:
+    draft = wording.draft_reply(rights, bool(lead["crisis"]))
+    text = st.text_area(
+        "Votre réponse", value=draft, height=260, key=f"reply_{lead_id}"
+    )
+    st.caption("Copiez-la, publiez-la vous-même sur la plateforme, puis confirmez ici.")
+    cols = st.columns(3)
+    if cols[0].button("J'ai répondu", type="primary", icon=":material/check:"):
+        parts.run_action("Réponse enregistrée.", actions.reply, db, user, lead_id, text)
+        st.rerun()
+    if cols[1].button("Non pertinent", icon=":material/block:"):
+        parts.run_action(
+            "Classé non pertinent.", actions.not_relevant, db, user, lead_id
+        )
+        st.rerun()
+    if cols[2].button("Relâcher", icon=":material/undo:"):
+        parts.run_action("Lead remis dans la file.", actions.release, db, user, lead_id)
+        st.rerun()
+    with st.form("escalate", clear_on_submit=True):
+        why = st.text_input("Transmettre à un·e responsable : pourquoi ?")
+        if st.form_submit_button("Transmettre", icon=":material/priority_high:"):
+            parts.run_action("Lead transmis.", actions.escalate, db, user, lead_id, why)
+            st.rerun()
+
+with st.form("note", clear_on_submit=True):
+    note = st.text_input("Ajouter une note")
+    if st.form_submit_button("Enregistrer la note") and note.strip():
+        parts.run_action("Note ajoutée.", actions.note, db, user, lead_id, note)
+        st.rerun()

@@ -1,0 +1,59 @@
+"""Streamlit pieces the pages share: right cards and running actions.
+
+Post content is only ever shown with ``st.text`` / ``st.code``: markdown is kept
+for our own fixed wording and the committed rights catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from dashboard import queries
+from dashboard.pages.wording import latest_amounts, number
+from maraude.errors import MaraudeError
+from maraude.rights import Right
+
+
+def right_card(right: Right) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{right.name}**")
+        st.write(right.summary)
+        for amount in latest_amounts(right):
+            st.markdown(
+                f"- {amount.label} : **{number(amount.value)} {amount.unit}** "
+                f"(au {amount.effective:%d/%m/%Y})"
+            )
+        with st.expander("Pour qui, et comment faire la demande"):
+            st.markdown("\n".join(f"- {w}" for w in right.for_whom))
+            st.write(right.how_to_apply)
+        cols = st.columns(2)
+        if right.links:
+            cols[0].link_button(right.links[0].label, right.links[0].url)
+        if right.simulators:
+            cols[1].link_button(right.simulators[0].label, right.simulators[0].url)
+
+
+def attempt(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``action``; on an expected problem (a MaraudeError) show it and stop."""
+    try:
+        return action(*args, **kwargs)
+    except MaraudeError as e:
+        st.error(str(e))
+        st.stop()
+
+
+def run_action(done: str, action: Callable[..., Any], *args: Any) -> Any:
+    """Run a write; on success forget cached reads and leave ``done`` to show."""
+    result = attempt(action, *args)
+    queries.clear()
+    st.session_state["flash"] = done
+    return result
+
+
+def flash() -> None:
+    """Show (once) the message left by the last action."""
+    if message := st.session_state.pop("flash", None):
+        st.success(message)

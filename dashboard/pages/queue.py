@@ -1,0 +1,109 @@
+"""The queue: open leads by priority, crisis first; "Next lead" claims the top one."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from dashboard import actions, queries
+from dashboard.pages import parts, wording
+from maraude.db import LEAD_STATUSES, now_iso
+
+logger = logging.getLogger(__name__)
+
+LEAD_PAGE = "pages/lead.py"
+
+db_path, db, user, config = queries.session()
+catalogue = queries.catalogue()
+
+st.title("File d'attente")
+parts.flash()
+
+if actions.can_act(user) and st.button(
+    "Lead suivant", type="primary", icon=":material/play_arrow:", shortcut="n"
+):
+    minutes = config.dashboard.claim_minutes
+    lead_id = parts.attempt(actions.next_lead, db, user, minutes)
+    if lead_id is None:
+        st.info("Aucun lead à prendre pour l'instant.")
+    else:
+        queries.clear()
+        st.session_state["lead_id"] = lead_id
+        st.session_state["flash"] = "Lead pris en charge."
+        st.switch_page(LEAD_PAGE)
+
+with st.expander("Filtres et recherche", icon=":material/filter_list:"):
+    cols = st.columns(3)
+    label = cols[0].selectbox(
+        "Catégorie",
+        [None, *wording.LABELS],
+        format_func=lambda x: wording.LABELS.get(x, "toutes"),
+    )
+    right = cols[1].selectbox(
+        "Droit",
+        [None, *catalogue],
+        format_func=lambda x: catalogue[x].short_name if x else "tous",
+    )
+    platform = cols[2].selectbox(
+        "Plateforme", [None, *queries.PLATFORMS], format_func=lambda x: x or "toutes"
+    )
+    search = st.text_input("Rechercher dans les messages", placeholder="mots exacts")
+    page = st.number_input("Page", min_value=1, value=1, step=1)
+
+
+def row(lead: dict) -> None:
+    """One lead: priority and marker, facts, a plain-text excerpt, an Open button."""
+    with st.container(border=True):
+        left, right_col = st.columns([5, 1], vertical_alignment="center")
+        with left:
+            if lead["crisis"]:
+                st.badge("CRISE", icon=":material/emergency:", color="red")
+            if lead["minor"]:
+                st.badge("mineur·e", color="orange")
+            status = wording.STATUSES.get(lead["status"], lead["status"])
+            if lead["status"] == "claimed":
+                expired = (lead["claim_expires_at"] or "") < now_iso()
+                status += f" par {lead['claimed_by']}" + (
+                    " (expiré)" if expired else ""
+                )
+            facts = [
+                f"priorité {wording.number(round(lead['priority'], 2))}",
+                ", ".join(wording.LABELS.get(x, x) for x in lead["labels"]),
+                ", ".join(
+                    catalogue[r].short_name if r in catalogue else r
+                    for r in lead["rights_topics"]
+                ),
+                f"{lead['platform']} · {lead['source']}",
+                wording.age(lead["created_at"]),
+                status,
+            ]
+            st.text(" | ".join(f for f in facts if f))
+            st.text(wording.excerpt(lead))
+        if right_col.button("Ouvrir", key=f"open_{lead['id']}"):
+            st.session_state["lead_id"] = lead["id"]
+            st.switch_page(LEAD_PAGE)
+
+
+@st.fragment(run_every="30s")
+def live_queue() -> None:
+    counts = queries.status_counts(db_path)
+    for col, status in zip(st.columns(len(LEAD_STATUSES)), LEAD_STATUSES, strict=True):
+        col.metric(wording.STATUSES[status], counts.get(status, 0))
+    size = config.dashboard.page_size
+    leads = queries.leads(
+        db_path,
+        label=label,
+        right=right,
+        platform=platform,
+        search=search,
+        limit=size,
+        offset=(int(page) - 1) * size,
+    )
+    if not leads:
+        st.info("Aucun lead ouvert ne correspond.")
+    for lead in leads:
+        row(lead)
+
+
+live_queue()

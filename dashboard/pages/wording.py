@@ -1,0 +1,136 @@
+"""Wording and formatting for the pages (no Streamlit here, so tests call it directly).
+
+The crisis and minor protocols, French labels, ages, excerpts, amounts, and the
+first reply draft (the templates system will replace :func:`draft_reply`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+from maraude.rights import Amount, Right
+
+LABELS = {"crisis": "crise", "distress": "détresse", "rights": "droits"}
+STATUSES = {
+    "new": "nouveau",
+    "claimed": "pris en charge",
+    "replied": "répondu",
+    "not_relevant": "non pertinent",
+    "escalated": "transmis",
+    "closed": "clos",
+}
+
+CRISIS_PROTOCOL = """\
+**Message de crise : lisez ceci avant tout.**
+
+- **Danger immédiat** (passage à l'acte annoncé, moyen, lieu ou moment cités) :
+  appelez le **15** (SAMU) ou le **112** avec ce que vous savez (plateforme, lien du
+  message, ce qui est écrit, lieu cité) et signalez le message avec l'outil de la
+  plateforme pour les personnes en danger (suicide, automutilation).
+- **3114** : prévention du suicide, gratuit, 24 h/24 et 7 j/7, pour la personne,
+  ses proches, et vous.
+- **15** SAMU · **112** urgences · **17** police · **114** urgence par SMS
+  (pour qui ne peut pas parler).
+- **119** : enfance en danger · **3919** : violences faites aux femmes ·
+  **115** : hébergement d'urgence.
+- Ne restez pas seul·e avec ce message : prévenez un·e responsable (« Transmettre »).
+"""
+
+MINOR_PROTOCOL = """\
+**La personne semble mineure.** **119** (enfance en danger, gratuit, 24 h/24) et
+**Fil Santé Jeunes 0 800 235 236** (gratuit, anonyme). N'ouvrez pas de conversation
+privée : répondez publiquement et laissez la personne venir vers vous.
+"""
+
+
+def age(iso: str | None, now: datetime | None = None) -> str:
+    """``"il y a 3 h"`` for an ISO-8601 UTC time; ``"date inconnue"`` if missing."""
+    if not iso:
+        return "date inconnue"
+    then = datetime.fromisoformat(iso)
+    then = then if then.tzinfo else then.replace(tzinfo=UTC)
+    minutes = max(0, int(((now or datetime.now(UTC)) - then).total_seconds() // 60))
+    if minutes < 60:
+        return f"il y a {minutes} min"
+    if minutes < 48 * 60:
+        return f"il y a {minutes // 60} h"
+    return f"il y a {minutes // 1440} j"
+
+
+def excerpt(lead: dict[str, Any], length: int = 220) -> str:
+    """Title and text on one line, cut at ``length`` characters."""
+    text = " ".join(
+        " ".join(t for t in (lead.get("title"), lead.get("text")) if t).split()
+    )
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def is_web_url(url: str | None) -> bool:
+    return bool(url) and urlparse(url).scheme in ("http", "https")
+
+
+def number(value: float) -> str:
+    """French number: ``1 115,80``, ``651,69``, ``1 000``."""
+    text = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def latest_amounts(right: Right) -> list[Amount]:
+    """The most recent amount of each label, in catalogue order."""
+    latest: dict[str, Amount] = {}
+    for amount in right.amounts:
+        if (
+            amount.label not in latest
+            or amount.effective > latest[amount.label].effective
+        ):
+            latest[amount.label] = amount
+    return list(latest.values())
+
+
+def right_link(right: Right) -> str | None:
+    links = right.links or right.simulators
+    return links[0].url if links else None
+
+
+def explanation_lines(explanation: Any, prefix: str = "") -> list[str]:
+    """The classifier's explanation as plain lines (``key: a, b``)."""
+    if isinstance(explanation, dict):
+        lines: list[str] = []
+        for key, value in explanation.items():
+            lines += explanation_lines(value, f"{prefix}{key}: ")
+        return lines
+    if isinstance(explanation, list | tuple):
+        items = [str(v) for v in explanation]
+        return [f"{prefix}{', '.join(items)}"] if items else []
+    return [f"{prefix}{explanation}"] if explanation not in (None, "") else []
+
+
+def draft_reply(rights: list[Right], crisis: bool) -> str:
+    """A short first reply (vouvoiement) saying who writes, for the worker to edit."""
+    parts = [
+        "Bonjour,",
+        "Je m'appelle [prénom], [métier] à [structure]. Je fais de la maraude "
+        "numérique : je lis les messages publics pour proposer de l'aide, sans rien "
+        "vous imposer.",
+        "J'ai lu votre message et je suis désolé·e de ce que vous traversez.",
+    ]
+    if crisis:
+        parts.append(
+            "Si vous pensez au suicide, vous pouvez appeler le 3114 (gratuit, "
+            "24 h/24). En cas de danger immédiat, appelez le 15 ou le 112."
+        )
+    if rights:
+        link = right_link(rights[0])
+        parts.append(
+            f"Vous avez peut-être droit à : {rights[0].name}."
+            + (f" Vous pouvez vérifier ici : {link}" if link else "")
+        )
+    parts += [
+        "Si vous le souhaitez, je peux vous aider dans les démarches ou vous "
+        "indiquer un lieu près de chez vous. Vous pouvez me répondre ici, à votre "
+        "rythme.",
+        "Bien à vous,",
+    ]
+    return "\n\n".join(parts)

@@ -1,0 +1,98 @@
+"""Reads for the pages: thin cached wrappers over :mod:`maraude.db`.
+
+Every cached read is keyed on the database path, so two databases never share
+results, and lives a few seconds only, so the queue stays live. Writes go through
+:mod:`dashboard.actions`, then :func:`clear`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import streamlit as st
+from sqlite_utils import Database
+
+from maraude import db as mdb
+from maraude.config import Config, load_config, resolve_db_path
+from maraude.rights import Right, load_catalogue
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a cached read lives.
+TTL = 5
+
+#: Platforms a lead can come from (contracts.md, sources).
+PLATFORMS = ("reddit", "discourse", "mastodon", "bluesky", "rss", "telegram", "forum")
+
+
+def db_path() -> str:
+    """``MARAUDE_DB``, else ``./maraude.db`` (contracts.md)."""
+    return str(resolve_db_path(None))
+
+
+@st.cache_resource(show_spinner=False)
+def connect(path: str) -> Database:
+    """One connection per database path, shared by the sessions of this server."""
+    logger.info("opening the database")
+    return mdb.open_db(path)
+
+
+@st.cache_resource(show_spinner=False)
+def config(path: str | None) -> Config:
+    """The configuration (defaults, then ``path`` if given)."""
+    return load_config(path)
+
+
+@st.cache_resource(show_spinner=False)
+def catalogue() -> dict[str, Right]:
+    return load_catalogue()
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query: every word must appear (quoted, so no operator syntax)."""
+    words = [w.replace('"', '""') for w in text.split()]
+    return " ".join(f'"{w}"' for w in words) or None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def status_counts(path: str) -> dict[str, int]:
+    return mdb.status_counts(connect(path))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def leads(
+    path: str,
+    *,
+    label: str | None = None,
+    right: str | None = None,
+    platform: str | None = None,
+    search: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Open leads in queue order (crisis first), filtered."""
+    return mdb.list_leads(
+        connect(path),
+        label=label,
+        right=right,
+        platform=platform,
+        search=fts_query(search),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def clear() -> None:
+    """Forget cached reads after a write, so the next render shows it."""
+    status_counts.clear()
+    leads.clear()
+
+
+def session() -> tuple[str, Database, dict[str, Any], Config]:
+    """For a page: the database path, its connection, the user and the config.
+
+    ``app.py`` puts them in the session state after signing in.
+    """
+    state = st.session_state
+    return state["db_path"], connect(state["db_path"]), state["user"], state["config"]

@@ -1,0 +1,1 @@
+"""Dashboard tests (AppTest on a seeded temporary database) and lead actions."""

@@ -1,0 +1,59 @@
+"""Fixtures for the dashboard tests: a seeded temporary database and the app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from streamlit.testing.v1 import AppTest
+
+from dashboard import auth
+from maraude import db as mdb
+from tests.dashboard.dashboard_seed import APP, PASSWORD, seed, sign_in
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Failed sign-ins would sleep: record the delays instead, and reset counters."""
+    delays: list[float] = []
+    monkeypatch.setattr(auth, "_sleep", delays.append)
+    auth._failures.clear()
+    return delays
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "maraude.db"
+    monkeypatch.setenv("MARAUDE_DB", str(path))
+    monkeypatch.delenv("MARAUDE_CONFIG", raising=False)
+    return path
+
+
+@pytest.fixture
+def leads(db_path: Path) -> dict[str, int]:
+    """A seeded (non-demo) database; lead ids by name."""
+    return seed(db_path)
+
+
+@pytest.fixture
+def db(db_path: Path, leads: dict[str, int]) -> Iterator[Database]:
+    """A second connection to the seeded database, as another process would have."""
+    conn = mdb.open_db(db_path)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def app() -> Callable[..., AppTest]:
+    """Run the dashboard; ``app("alice")`` signs in first."""
+
+    def run(username: str | None = None) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=30)
+        at.run()
+        if username is not None:
+            sign_in(at, username, PASSWORD)
+        return at
+
+    return run
