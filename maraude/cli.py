@@ -441,6 +441,65 @@ def user_add(db_path: str | None, username: str, role: str, password: str) -> No
     click.echo(f"Added {username} ({role}).")
 
 
+@user.command("passwd")
+@db_option
+@click.argument("username")
+@click.password_option(help="New password (asked for when not given).")
+@handle_errors
+def user_passwd(db_path: str | None, username: str, password: str) -> None:
+    """Set a user's password.
+
+    \b
+    Example:
+      maraude user passwd camille --db maraude.db
+    """
+    from maraude import db
+    from maraude.auth import hash_password
+
+    database = _open(db_path)
+    db.set_password(database, username, hash_password(password))
+    db.audit(database, _operator(), "user_password_set", "user", username)
+    click.echo(f"Password of {username} changed.")
+
+
+@user.command("disable")
+@db_option
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the user again instead.")
+@handle_errors
+def user_disable(db_path: str | None, username: str, enable: bool) -> None:
+    """Disable a user (they can no longer sign in), or enable them again.
+
+    \b
+    Example:
+      maraude user disable camille --db maraude.db
+    """
+    from maraude import db
+
+    database = _open(db_path)
+    db.set_user_disabled(database, username, not enable)
+    action = "user_enabled" if enable else "user_disabled"
+    db.audit(database, _operator(), action, "user", username)
+    click.echo(f"{username} {'enabled' if enable else 'disabled'}.")
+
+
+@user.command("list")
+@db_option
+@handle_errors
+def user_list(db_path: str | None) -> None:
+    """List users, their role and whether they are disabled.
+
+    \b
+    Example:
+      maraude user list --db maraude.db
+    """
+    from maraude import db
+
+    for u in db.list_users(_open(db_path)):
+        state = " (disabled)" if u["disabled"] else ""
+        click.echo(f"{u['username']:20} {u['role']:10}{state}")
+
+
 @cli.group()
 def rights() -> None:
     """The rights catalogue (config/rights/)."""

@@ -43,7 +43,17 @@ from maraude.db.posts import (
     upsert_post,
 )
 from maraude.db.schema import LEAD_STATUSES, OPEN_STATUSES, ROLES, migrations
-from maraude.db.users import add_label, add_user, audit, audit_entries, get_user, labels
+from maraude.db.users import (
+    add_label,
+    add_user,
+    audit,
+    audit_entries,
+    get_user,
+    labels,
+    list_users,
+    set_password,
+    set_user_disabled,
+)
 
 __all__ = [
     "LEAD_STATUSES",
@@ -72,6 +82,7 @@ __all__ = [
     "is_demo",
     "labels",
     "list_leads",
+    "list_users",
     "mark_not_relevant",
     "mark_replied",
     "migrations",
@@ -81,7 +92,9 @@ __all__ = [
     "release_lead",
     "save_predictions",
     "set_meta",
+    "set_password",
     "set_source_state",
+    "set_user_disabled",
     "source_enabled_override",
     "start_crawl_run",
     "status_counts",

@@ -31,6 +31,29 @@ def get_user(db: Database, username: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def set_password(db: Database, username: str, password_hash: str) -> None:
+    cur = db.execute(
+        "UPDATE users SET password_hash = ? WHERE username = ?",
+        [password_hash, username],
+    )
+    if cur.rowcount != 1:
+        raise InputError(f"No user {username!r}.")
+
+
+def set_user_disabled(db: Database, username: str, disabled: bool) -> None:
+    cur = db.execute(
+        "UPDATE users SET disabled = ? WHERE username = ?", [int(disabled), username]
+    )
+    if cur.rowcount != 1:
+        raise InputError(f"No user {username!r}.")
+
+
+def list_users(db: Database) -> list[dict[str, Any]]:
+    return list(
+        db.query("SELECT username, role, disabled, created_at FROM users ORDER BY 1")
+    )
+
+
 def audit(
     db: Database,
     username: str,

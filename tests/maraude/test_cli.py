@@ -142,3 +142,43 @@ def test_a_bad_config_is_a_clean_error(tmp_path):
     assert result.exit_code == 1
     assert "key 'dashboard.port' must be int" in result.output
     assert "Traceback" not in result.output
+
+
+def test_user_add_passwd_disable_list(db_path):
+    from maraude.auth import verify_password
+
+    runner = CliRunner()
+    args = ["--db", str(db_path)]
+    result = runner.invoke(
+        cli,
+        ["user", "add", "camille", "--role", "worker", *args],
+        input="un-mot-de-passe-long\nun-mot-de-passe-long\n",
+    )
+    assert result.exit_code == 0, result.output
+    database = mdb.open_db(db_path)
+    assert verify_password(
+        mdb.get_user(database, "camille")["password_hash"], "un-mot-de-passe-long"
+    )
+    result = runner.invoke(
+        cli,
+        ["user", "passwd", "camille", *args],
+        input="autre-mot-de-passe\nautre-mot-de-passe\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert verify_password(
+        mdb.get_user(database, "camille")["password_hash"], "autre-mot-de-passe"
+    )
+    assert runner.invoke(cli, ["user", "disable", "camille", *args]).exit_code == 0
+    assert mdb.get_user(database, "camille")["disabled"] == 1
+    listing = runner.invoke(cli, ["user", "list", *args]).output
+    assert "camille" in listing
+    assert "(disabled)" in listing
+    again = runner.invoke(
+        cli,
+        ["user", "add", "camille", "--role", "worker", *args],
+        input="un-mot-de-passe-long\nun-mot-de-passe-long\n",
+    )
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+    actions = [e["action"] for e in mdb.audit_entries(database)]
+    assert actions[:3] == ["user_disabled", "user_password_set", "user_added"]
