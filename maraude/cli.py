@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DB_HELP = "SQLite database (default: $MARAUDE_DB, else ./maraude.db)."
+DEFAULT_SITES = {"reddit": "www.reddit.com", "bluesky": "bsky.app", "telegram": "t.me"}
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -408,6 +409,132 @@ def schedule(
         ),
         once=once,
     )
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be deleted; delete nothing."
+)
+@click.pass_context
+@handle_errors
+def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
+    """Delete what the retention policy ([privacy] in the config) no longer allows.
+
+    Posts that are not leads after posts_days, closed leads after
+    closed_leads_days, labels and audit lines past their limits, and anything
+    on the opt-out register; with their embeddings and full-text index rows.
+
+    \b
+    Example:
+      maraude purge --db maraude.db --dry-run
+    """
+    import os
+    from dataclasses import asdict
+
+    from maraude import db
+
+    config = _config(ctx)
+    database = _open(db_path)
+    secret = os.environ.get("MARAUDE_SECRET") or None
+    report = db.purge(
+        database, db.Policy(**asdict(config.privacy)), dry_run=dry_run, secret=secret
+    )
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb}: " + ", ".join(f"{n} {what}" for what, n in report.items()))
+    if not dry_run:
+        db.audit(database, _operator(), "purge", None, None, {"posts": report["posts"]})
+
+
+@cli.group()
+def optout() -> None:
+    """The opt-out register: people and posts never to be collected."""
+
+
+@optout.command("add")
+@db_option
+@click.argument("value")
+@click.option("--platform", required=True, help="Platform of the handle or URL.")
+@click.option("--site", help="Host of the handle's site (default: the platform's).")
+@handle_errors
+def optout_add(
+    db_path: str | None, value: str, platform: str, site: str | None
+) -> None:
+    """Add a handle or a post URL to the opt-out register (stored hashed).
+
+    The crawler drops their posts from now on, and the next purge deletes what
+    is already stored. Needs MARAUDE_SECRET (the same key as the crawls).
+
+    \b
+    Example:
+      maraude optout add loutre_bleue_75 --platform reddit --db maraude.db
+      maraude optout add https://www.reddit.com/r/x/comments/abc/ --platform reddit
+    """
+    from maraude import db
+    from maraude.privacy import author_hash, get_secret, url_hash
+
+    secret = get_secret()
+    database = _open(db_path)
+    if value.startswith(("http://", "https://")):
+        kind, hashed = "url", url_hash(secret, value)
+    else:
+        host = site or DEFAULT_SITES.get(platform, platform)
+        kind, hashed = "author", author_hash(secret, platform, host, value.lstrip("@"))
+    added = db.add_optout(database, kind, hashed)
+    db.audit(database, _operator(), "optout_added", "optout", None, {"kind": kind})
+    click.echo(("Added" if added else "Already registered") + f" ({kind}).")
+
+
+@cli.command()
+@db_option
+@click.argument("dest", type=click.Path(dir_okay=False))
+@handle_errors
+def backup(db_path: str | None, dest: str) -> None:
+    """Copy the database with SQLite's online backup (safe while it is in use).
+
+    To restore, stop the services and put the copy in place of the database.
+
+    \b
+    Example:
+      maraude backup /var/backups/maraude/maraude-2026-11-25.db --db maraude.db
+    """
+    from maraude import db
+
+    if Path(dest).exists():
+        raise click.ClickException(f"{dest} exists: choose a new file name.")
+    db.backup(_open(db_path), dest)
+    click.echo(f"Backed up to {dest}.")
+
+
+@cli.group()
+def export() -> None:
+    """Export pseudonymised data (never raw posts)."""
+
+
+@export.command("labels")
+@db_option
+@click.option(
+    "--out",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="JSON Lines file (default: standard output).",
+)
+@handle_errors
+def export_labels(db_path: str | None, out: Any) -> None:
+    """Export moderators' labels as training data: masked text and labels only.
+
+    \b
+    Example:
+      maraude export labels --db maraude.db --out labels.jsonl
+    """
+    from maraude import db
+
+    database = _open(db_path)
+    rows = db.export_labels(database)
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    db.audit(database, _operator(), "labels_exported", "labels", None, {"n": len(rows)})
+    click.echo(f"Exported {len(rows)} labels.", err=True)
 
 
 @cli.group()

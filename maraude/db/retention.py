@@ -1,0 +1,158 @@
+"""Retention: what ``maraude purge`` deletes, and the embeddings cache it clears.
+
+Rules (days come from ``[privacy]`` in the config):
+
+* posts that are not leads, fetched more than ``posts_days`` ago;
+* closed leads (``replied``, ``not_relevant``, ``closed``) untouched for
+  ``closed_leads_days``, with their posts;
+* moderators' labels older than ``labels_days``; audit lines older than
+  ``audit_days``;
+* any post whose author or URL is on the opt-out register, whatever its age.
+
+Deleting a post deletes its predictions and lead (foreign keys), its full-text
+index rows (triggers) and its cached embeddings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+from maraude.privacy import url_hash
+
+CLOSED = ("replied", "not_relevant", "closed")
+
+
+def text_hash(text: str) -> str:
+    """The key of a text in the embeddings cache."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Policy:
+    posts_days: int = 7
+    closed_leads_days: int = 30
+    labels_days: int = 365
+    audit_days: int = 365
+
+
+def _selections(
+    db: Database, policy: Policy, secret: str | None
+) -> dict[str, list[int]]:
+    old_posts = [
+        r[0]
+        for r in db.execute(
+            "SELECT p.id FROM posts p WHERE p.fetched_at < ? AND NOT EXISTS "
+            "(SELECT 1 FROM leads l WHERE l.post_id = p.id)",
+            [_ago(policy.posts_days)],
+        )
+    ]
+    closed = [
+        r[0]
+        for r in db.execute(
+            f"SELECT post_id FROM leads WHERE status IN ({','.join('?' * len(CLOSED))})"
+            " AND updated_at < ?",
+            [*CLOSED, _ago(policy.closed_leads_days)],
+        )
+    ]
+    opted = [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM posts WHERE author_hash IN "
+            "(SELECT value_hash FROM optout WHERE kind = 'author')"
+        )
+    ]
+    url_hashes = {
+        r[0] for r in db.execute("SELECT value_hash FROM optout WHERE kind = 'url'")
+    }
+    if url_hashes and secret:  # URL entries are keyed hashes: they need the key
+        opted += [
+            pid
+            for pid, url in db.execute(
+                "SELECT id, url FROM posts WHERE url IS NOT NULL"
+            )
+            if url_hash(secret, url) in url_hashes
+        ]
+    return {"old_posts": old_posts, "closed_leads": closed, "opted_out": opted}
+
+
+def purge(
+    db: Database, policy: Policy, *, dry_run: bool = False, secret: str | None = None
+) -> dict[str, int]:
+    """Apply the retention policy; returns what was (or would be) deleted."""
+    chosen = _selections(db, policy, secret)
+    post_ids = sorted({i for ids in chosen.values() for i in ids})
+    labels = db.execute(
+        "SELECT count(*) FROM labels WHERE created_at < ?", [_ago(policy.labels_days)]
+    ).fetchone()[0]
+    audit = db.execute(
+        "SELECT count(*) FROM audit_log WHERE at < ?", [_ago(policy.audit_days)]
+    ).fetchone()[0]
+    report = {
+        "posts": len(post_ids),
+        "of which old non-leads": len(chosen["old_posts"]),
+        "of which closed leads": len(chosen["closed_leads"]),
+        "of which opted out": len(set(chosen["opted_out"])),
+        "labels": labels,
+        "audit lines": audit,
+    }
+    if dry_run:
+        return report
+    with db.atomic():
+        for start in range(0, len(post_ids), 500):
+            chunk = post_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            texts = db.execute(
+                f"SELECT text FROM posts WHERE id IN ({marks})", chunk
+            ).fetchall()
+            hashes = [text_hash(t[0]) for t in texts]
+            if hashes:
+                db.execute(
+                    f"DELETE FROM embeddings WHERE text_hash IN "
+                    f"({','.join('?' * len(hashes))})",
+                    hashes,
+                )
+            db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+        db.execute(
+            "DELETE FROM labels WHERE created_at < ?", [_ago(policy.labels_days)]
+        )
+        db.execute("DELETE FROM audit_log WHERE at < ?", [_ago(policy.audit_days)])
+    return report
+
+
+def backup(db: Database, dest: str) -> None:
+    """Copy the database to ``dest`` with SQLite's online backup (safe while in use)."""
+    import sqlite3
+
+    target = sqlite3.connect(dest)
+    try:
+        db.conn.backup(target)
+    finally:
+        target.close()
+
+
+def export_labels(db: Database) -> list[dict]:
+    """Moderators' labels as training data: masked text and labels only."""
+    import json
+
+    from maraude.privacy import mask_text
+
+    rows = db.query(
+        "SELECT text, distress, crisis, rights, rights_topics, non_recours_form, minor,"
+        " origin, created_at FROM labels ORDER BY id"
+    )
+    return [
+        {
+            **r,
+            "text": mask_text(r["text"]),
+            "rights_topics": json.loads(r["rights_topics"]),
+        }
+        for r in rows
+    ]
