@@ -377,7 +377,8 @@ def schedule(
 ) -> None:
     """Crawl each enabled source on its cron `schedule`, in the foreground.
 
-    Meant for a systemd service (see docs/deployment.md). Never runs two crawls
+    New posts are classified after each crawl, and the retention purge runs
+    every night at 03:17. Meant for a systemd service (see docs/deployment.md). Never runs two crawls
     of one source at once, even beside a manual `maraude crawl`.
 
     \b
@@ -399,8 +400,9 @@ def schedule(
         raise click.ClickException(
             f"No enabled source with a `schedule` in {path}: nothing to do."
         )
+    jobs.append(sched.purge_job(time.time()))
     for job in jobs:
-        click.echo(f"{job.source.name}: '{job.source.schedule}'", err=True)
+        click.echo(f"{job.name}: '{job.schedule}'", err=True)
     db = resolve_db_path(db_path)
     sched.run_forever(
         jobs,

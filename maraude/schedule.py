@@ -26,9 +26,14 @@ from maraude.sources import Source
 logger = logging.getLogger(__name__)
 
 
+PURGE = "purge"  # the name of the daily retention job
+PURGE_CRON = "17 3 * * *"
+
+
 @dataclass
 class Job:
-    source: Source
+    name: str
+    schedule: str
     cron: croniter
     next_at: float
 
@@ -48,9 +53,18 @@ def make_jobs(sources: list[Source], now: float) -> list[Job]:
                 f"Source '{source.name}': schedule {source.schedule!r} is not a cron "
                 "expression (e.g. '*/30 * * * *' for every 30 minutes)."
             )
-        cron = croniter(source.schedule, datetime.fromtimestamp(now, UTC))
-        jobs.append(Job(source, cron, cron.get_next(float)))
+        jobs.append(_job(source.name, source.schedule, now))
     return jobs
+
+
+def _job(name: str, schedule: str, now: float) -> Job:
+    cron = croniter(schedule, datetime.fromtimestamp(now, UTC))
+    return Job(name, schedule, cron, cron.get_next(float))
+
+
+def purge_job(now: float) -> Job:
+    """The retention purge, every night (``maraude purge``)."""
+    return _job(PURGE, PURGE_CRON, now)
 
 
 def _maraude(*args: str) -> list[str]:
@@ -64,8 +78,16 @@ def run_job(
     config_path: str | None,
     classify: bool,
 ) -> int:
-    """Crawl one source (then classify) in child processes; the crawl's exit code."""
+    """Crawl one source (then classify) in child processes; the crawl's exit code.
+
+    The job named :data:`PURGE` runs ``maraude purge`` instead.
+    """
     common = ["--config", config_path] if config_path else []
+    if source == PURGE:
+        purge = subprocess.run(  # noqa: S603
+            _maraude(*common, "purge", "--db", str(db_path)), check=False
+        )
+        return purge.returncode
     crawl = subprocess.run(  # noqa: S603
         _maraude(
             *common,
@@ -97,8 +119,8 @@ def run_forever(
     """Run due jobs in order of their next time; ``once`` runs every job now."""
     if once:
         for job in jobs:
-            logger.info("running %s", job.source.name)
-            run(job.source.name)
+            logger.info("running %s", job.name)
+            run(job.name)
         return
     while jobs:
         job = min(jobs, key=lambda j: j.next_at)
@@ -106,8 +128,8 @@ def run_forever(
         if wait > 0:
             sleep(min(wait, 60.0))
             continue
-        logger.info("running %s", job.source.name)
-        code = run(job.source.name)
+        logger.info("running %s", job.name)
+        code = run(job.name)
         if code:
-            logger.warning("crawl of %s exited with %d", job.source.name, code)
+            logger.warning("crawl of %s exited with %d", job.name, code)
         job.advance(clock())

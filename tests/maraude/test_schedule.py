@@ -30,7 +30,7 @@ def test_only_enabled_scheduled_sources_become_jobs():
         ],
         T0,
     )
-    assert [j.source.name for j in jobs] == ["a"]
+    assert [j.name for j in jobs] == ["a"]
     assert datetime.fromtimestamp(jobs[0].next_at, UTC).minute == 15
 
 
@@ -65,3 +65,12 @@ def test_once_runs_every_job_now():
     jobs = make_jobs([source("a", "0 3 * * *"), source("b", "0 4 * * *")], T0)
     run_forever(jobs, lambda name: ran.append(name) or 0, once=True)
     assert ran == ["a", "b"]
+
+
+def test_the_nightly_purge_job():
+    from maraude.schedule import PURGE, purge_job
+
+    job = purge_job(T0)
+    assert job.name == PURGE
+    due = datetime.fromtimestamp(job.next_at, UTC)
+    assert (due.hour, due.minute, due.day) == (3, 17, 26)
