@@ -378,8 +378,8 @@ def schedule(
     """Crawl each enabled source on its cron `schedule`, in the foreground.
 
     New posts are classified after each crawl, and the retention purge runs
-    every night at 03:17. Meant for a systemd service (see docs/deployment.md). Never runs two crawls
-    of one source at once, even beside a manual `maraude crawl`.
+    every night at 03:17. Meant for a systemd service (see docs/deployment.md).
+    Never runs two crawls of one source at once, even beside `maraude crawl`.
 
     \b
     Example:
