@@ -15,10 +15,9 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from maraude.demo.server import DemoServer, FakeReddit
+from maraude.demo.server import DemoServer
 
 CHILD = """
 import sys, time
@@ -34,10 +33,12 @@ t = time.perf_counter()
 print(time.perf_counter() - t, r.requests, r.new, r.errors)
 """
 
-WORDS = (
-    "bonjour je sais pas si j ai droit au rsa la caf me demande encore des papiers "
-    "mon loyer est en retard et le frigo est vide depuis lundi merci de vos conseils"
-).split()
+TEXT = (
+    "bonjour je sais pas si j ai droit au rsa la caf me demande encore des "
+    "papiers mon loyer est en retard et le frigo est vide depuis lundi merci de "
+    "vos conseils"
+)
+WORDS = TEXT.split()
 
 
 def synthetic_posts(n: int) -> list[dict]:
@@ -45,41 +46,45 @@ def synthetic_posts(n: int) -> list[dict]:
     posts = []
     for i in range(n, 0, -1):
         words = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(40 + i % 60)]
-        posts.append({
-            "id": f"b{i:06d}", "name": f"t3_b{i:06d}", "subreddit": "bench",
-            "title": f"Question {i}", "selftext": " ".join(words)
-            + f" écrivez-moi à personne{i}@example.org",
-            "author": f"auteur_{i % 500}", "created_utc": now - i,
-            "permalink": f"/r/bench/comments/b{i:06d}/q/",
-        })
+        posts.append(
+            {
+                "id": f"b{i:06d}",
+                "name": f"t3_b{i:06d}",
+                "subreddit": "bench",
+                "title": f"Question {i}",
+                "selftext": " ".join(words) + f" écrivez-moi à personne{i}@example.org",
+                "author": f"auteur_{i % 500}",
+                "created_utc": now - i,
+                "permalink": f"/r/bench/comments/b{i:06d}/q/",
+            }
+        )
     return posts
 
 
 def run(n: int) -> dict[str, float]:
-    server = DemoServer(page_size=100)
-    server.data = FakeReddit(synthetic_posts(n), page_size=100)
-    server.httpd.RequestHandlerClass = type(server.httpd.RequestHandlerClass)(
-        "H", (server.httpd.RequestHandlerClass,), {}
-    )
-    from maraude.demo import server as demo_server
-
-    server.httpd.RequestHandlerClass = demo_server._handler(server.data)
+    server = DemoServer(page_size=100, posts=synthetic_posts(n))
     figures: dict[str, float] = {}
     with server, tempfile.TemporaryDirectory() as tmp:
         for label, store in (("with storage", "1"), ("parse only", "0")):
             db = Path(tmp) / f"{label}.db"
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, server.base_url, str(db), store],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.split()
             seconds, requests = float(out[0]), int(out[1])
             figures[label] = n / seconds
-            print(f"{label:13} {n} posts, {requests} requests in {seconds:.2f} s: "
-                  f"{n / seconds:,.0f} posts/s")
+            print(
+                f"{label:13} {n} posts, {requests} requests in {seconds:.2f} s: "
+                f"{n / seconds:,.0f} posts/s"
+            )
     share = 1 - figures["with storage"] / figures["parse only"]
-    print(f"pipelines + SQLite take {share:.0%} of the end-to-end time "
-          f"(ratio parse-only / end-to-end = "
-          f"{figures['parse only'] / figures['with storage']:.2f})")
+    print(
+        f"pipelines + SQLite take {share:.0%} of the end-to-end time "
+        f"(ratio parse-only / end-to-end = "
+        f"{figures['parse only'] / figures['with storage']:.2f})"
+    )
     figures["pipelines_share"] = share
     return figures
 

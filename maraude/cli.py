@@ -649,5 +649,30 @@ def rights_list() -> None:
         click.echo(f"{right.id:24} {right.name}")
 
 
+@rights.command("check")
+@handle_errors
+def rights_check() -> None:
+    """Check the catalogue, the reply templates and the places directory.
+
+    Schema, ids the classifier can emit, https links, dated amounts (a warning
+    past 18 months), and every template rendered for every right. Exits with
+    1 when there is an error; warnings alone pass.
+
+    \b
+    Example:
+      maraude rights check
+    """
+    from maraude.rights import check_catalogue
+
+    issues = check_catalogue()
+    for issue in issues:
+        click.echo(str(issue), err=issue.is_error)
+    errors = sum(issue.is_error for issue in issues)
+    warnings = len(issues) - errors
+    click.echo(f"{errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)
+
+
 def main() -> None:  # pragma: no cover
     cli(obj={})

@@ -2,21 +2,46 @@
 
 Shared by the classifier (names people use → rights tagging) and the dashboard
 (a card per right on a lead). Adding a right is adding one file.
+
+``check_catalogue()`` is what ``maraude rights check`` runs: the schema of every
+file, the ids the classifier may emit, links, dated amounts, and every reply
+template rendered for every right (see :mod:`maraude.templates`).
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from maraude.config import PROJECT_ROOT
 from maraude.errors import ConfigError
+from maraude.places import PLACES_DIR, check_directory
 
 CATALOGUE_DIR = PROJECT_ROOT / "config" / "rights"
+TEMPLATES_DIR = PROJECT_ROOT / "config" / "templates"
+
+# The right ids of contracts.md ("Labels and ids"): the classifier may emit any.
+# fmt: off
+CONTRACT_RIGHT_IDS: tuple[str, ...] = (
+    "rsa", "prime_activite", "aides_logement", "aah", "aeeh", "pch", "invalidite",
+    "css", "ame", "cheque_energie", "aspa", "ass", "are", "cej", "paje",
+    "allocations_familiales", "bourse", "fsl", "hebergement_urgence",
+    "aide_alimentaire", "surendettement", "pension_reversion", "ajpa", "domiciliation",
+)
+# The tags of a right's `situations` (config/rights/README.md).
+SITUATION_TAGS = frozenset((
+    "precarity", "housing", "food", "debt", "health", "disability", "family", "youth",
+    "elderly", "unemployment", "work", "energy", "homeless", "carer", "violence",
+))
+# fmt: on
+STALE_MONTHS = 18
 
 
 @dataclass(frozen=True)
@@ -103,3 +128,241 @@ def load_catalogue(folder: Path = CATALOGUE_DIR) -> dict[str, Right]:
         right = _right(path, data)
         rights[right.id] = right
     return rights
+
+
+# --- checks ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found by :func:`check_catalogue`, naming its file and key."""
+
+    severity: str  # "error" or "warning"
+    file: str
+    key: str
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file} [{self.key}]" if self.key else self.file
+        return f"{self.severity}: {where}: {self.message}"
+
+
+def display_path(path: Path | str) -> str:
+    """A path relative to the project when it is inside it (for messages)."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
+_STR_KEYS = ("id", "name", "short_name", "summary", "how_to_apply", "organisme")
+_LIST_KEYS = {"aliases": (6, 20), "for_whom": (2, 6), "tips": (2, 5)}
+_TABLE_KEYS = ("amounts", "links", "simulators")
+_KNOWN_KEYS = {*_STR_KEYS, *_LIST_KEYS, *_TABLE_KEYS, "situations", "young"}
+
+
+def is_https_url(url: object) -> bool:
+    """An absolute https URL with a real host name, no spaces, no credentials."""
+    if not isinstance(url, str) or not url or any(c.isspace() for c in url):
+        return False
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return (
+        parts.scheme == "https"
+        and "@" not in parts.netloc
+        and _HOST.fullmatch(host) is not None
+    )
+
+
+def _months_later(d: date, months: int) -> date:
+    year, month = divmod(d.month - 1 + months, 12)
+    year += d.year
+    month += 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _Checker:
+    def __init__(self, path: Path, today: date) -> None:
+        self.file = display_path(path)
+        self.today = today
+        self.issues: list[Issue] = []
+
+    def error(self, key: str, message: str) -> None:
+        self.issues.append(Issue("error", self.file, key, message))
+
+    def warn(self, key: str, message: str) -> None:
+        self.issues.append(Issue("warning", self.file, key, message))
+
+    def strings(self, data: dict[str, Any], stem: str) -> None:
+        for key in _STR_KEYS:
+            value = data.get(key)
+            if key not in data:
+                self.error(key, "missing (required, see config/rights/README.md)")
+            elif not isinstance(value, str) or not value.strip():
+                self.error(key, "must be a non-empty string")
+        rid = data.get("id")
+        if isinstance(rid, str):
+            if rid != stem:
+                self.error("id", f"{rid!r} must equal the file name {stem!r}")
+            if not _ID.fullmatch(rid):
+                self.error("id", f"{rid!r} must be lower case: letters, digits, _")
+        if "young" not in data:
+            self.error("young", "missing (required, true or false)")
+        elif not isinstance(data["young"], bool):
+            self.error("young", "must be true or false")
+
+    def lists(self, data: dict[str, Any]) -> None:
+        for key, (low, high) in _LIST_KEYS.items():
+            value = data.get(key)
+            if key not in data:
+                self.error(key, "missing (required list of strings)")
+                continue
+            if not isinstance(value, list) or not all(
+                isinstance(x, str) and x.strip() for x in value
+            ):
+                self.error(key, "must be a list of non-empty strings")
+                continue
+            if not low <= len(value) <= high:
+                self.warn(key, f"has {len(value)} entries; {low} to {high} expected")
+        aliases = data.get("aliases")
+        if isinstance(aliases, list) and all(isinstance(a, str) for a in aliases):
+            upper = [a for a in aliases if a != a.lower()]
+            if upper:
+                self.warn("aliases", f"not lower case: {', '.join(upper)}")
+            dupes = sorted({a for a in aliases if aliases.count(a) > 1})
+            if dupes:
+                self.warn("aliases", f"duplicated: {', '.join(dupes)}")
+        tags = data.get("situations", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            self.error("situations", "must be a list of strings")
+        elif unknown := sorted(set(tags) - SITUATION_TAGS):
+            self.error("situations", f"unknown tag(s): {', '.join(unknown)}")
+        for key in sorted(set(data) - _KNOWN_KEYS):
+            self.warn(key, "unknown key (a typo?); it is ignored")
+
+    def tables(self, data: dict[str, Any]) -> None:
+        for key in _TABLE_KEYS:
+            value = data.get(key, [])
+            if key != "amounts" and not value:
+                self.error(key, "at least one is required (label and https url)")
+            if not isinstance(value, list) or not all(
+                isinstance(x, dict) for x in value
+            ):
+                self.error(key, f"must be an array of tables ([[{key}]])")
+                continue
+            for i, item in enumerate(value):
+                if key == "amounts":
+                    self.amount(f"amounts[{i}]", item)
+                else:
+                    self.link(f"{key}[{i}]", item)
+
+    def link(self, key: str, item: dict[str, Any]) -> None:
+        if not isinstance(item.get("label"), str) or not item["label"].strip():
+            self.error(f"{key}.label", "missing or empty")
+        if "url" not in item:
+            self.error(f"{key}.url", "missing")
+        elif not is_https_url(item["url"]):
+            self.error(f"{key}.url", f"{item['url']!r} is not a well-formed https URL")
+        for extra in sorted(set(item) - {"label", "url"}):
+            self.warn(f"{key}.{extra}", "unknown key (a typo?)")
+
+    def amount(self, key: str, item: dict[str, Any]) -> None:
+        for sub in ("label", "unit", "source"):
+            if not isinstance(item.get(sub), str) or not item[sub].strip():
+                self.error(f"{key}.{sub}", "missing or empty")
+        value = item.get("value")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error(f"{key}.value", "missing or not a number")
+        effective = item.get("effective")
+        if effective is None:
+            self.error(f"{key}.effective", "missing: every amount must be dated")
+        elif isinstance(effective, datetime) or not isinstance(effective, date):
+            self.error(
+                f"{key}.effective", "must be a TOML date such as 2026-04-01 (no quotes)"
+            )
+        elif _months_later(effective, STALE_MONTHS) < self.today:
+            self.warn(
+                f"{key}.effective",
+                f"dated {effective.isoformat()}, more than {STALE_MONTHS} months ago: "
+                "check the current figure and update value, effective and source",
+            )
+        for extra in sorted(
+            set(item) - {"label", "value", "unit", "effective", "source"}
+        ):
+            self.warn(f"{key}.{extra}", "unknown key (a typo?)")
+
+
+def check_right_file(path: Path, today: date | None = None) -> list[Issue]:
+    """Schema issues of one catalogue file."""
+    checker = _Checker(path, today or date.today())
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        checker.error("", f"cannot be read as TOML: {e}")
+        return checker.issues
+    checker.strings(data, path.stem)
+    checker.lists(data)
+    checker.tables(data)
+    return checker.issues
+
+
+def check_catalogue(
+    folder: Path = CATALOGUE_DIR,
+    templates: Path | None = TEMPLATES_DIR,
+    emitted_ids: Iterable[str] | None = None,
+    today: date | None = None,
+    places: Path | None = PLACES_DIR,
+) -> list[Issue]:
+    """Every problem of the catalogue, its templates and the places directory.
+
+    ``emitted_ids``: the right ids the classifier can emit (default
+    :data:`CONTRACT_RIGHT_IDS`); each must exist in the catalogue. ``templates`` or
+    ``places`` set to None skips that part. Errors make ``maraude rights check``
+    fail; warnings (a stale amount, a reply over 120 words) are shown only.
+    """
+    folder = Path(folder)
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        where = display_path(folder)
+        return [Issue("error", where, "", "no catalogue file (*.toml) found here")]
+    issues: list[Issue] = []
+    valid: dict[str, Right] = {}
+    for path in files:
+        found = check_right_file(path, today)
+        issues += found
+        if not any(i.is_error for i in found):
+            with path.open("rb") as f:
+                right = _right(path, tomllib.load(f))
+            valid[right.id] = right
+    known = {p.stem for p in files}
+    for rid in emitted_ids if emitted_ids is not None else CONTRACT_RIGHT_IDS:
+        if rid not in known:
+            issues.append(
+                Issue(
+                    "error",
+                    display_path(folder / f"{rid}.toml"),
+                    "id",
+                    f"the classifier can emit {rid!r} but the catalogue has no "
+                    "such file: add it (ids are never renamed)",
+                )
+            )
+    if places is not None:
+        issues += check_directory(Path(places))
+    if templates is not None:
+        from maraude.templates import check_templates
+
+        issues += check_templates(valid, Path(templates), places=places)
+    return issues

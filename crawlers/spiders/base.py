@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlparse
 
@@ -73,6 +74,15 @@ class SourceSpider(scrapy.Spider):
             self._save_feed(key, walk.final())
         if self._db is not None:
             self._db.close()
+
+
+def load_json(response: Any) -> Any:
+    """A JSON body, decoded as UTF-8 (RFC 8259) whatever the headers say.
+
+    Invalid bytes become U+FFFD instead of turning the whole body into mojibake
+    through a guessed encoding. Raises ``ValueError`` on malformed JSON.
+    """
+    return json.loads(response.body.decode("utf-8", errors="replace"))
 
 
 def host_of(url: str) -> str:

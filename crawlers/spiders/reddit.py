@@ -18,7 +18,6 @@ time), resumes an interrupted backlog, and reads at most ``max_pages`` pages.
 from __future__ import annotations
 
 import base64
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from crawlers.items import PostItem
-from crawlers.spiders.base import SourceSpider, host_of
+from crawlers.spiders.base import SourceSpider, host_of, load_json
 
 API_HOST = "https://oauth.reddit.com"
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"  # noqa: S105
@@ -80,7 +79,7 @@ class RedditSpider(SourceSpider):
 
     def _got_token(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            self.token = json.loads(response.text)["access_token"]
+            self.token = load_json(response)["access_token"]
         except (ValueError, KeyError):
             raise CloseSpider("reddit refused the OAuth credentials") from None
         yield from self._feed_requests()
@@ -176,7 +175,7 @@ class RedditSpider(SourceSpider):
     def parse_comments(self, response: Response, post: PostItem) -> Iterator[PostItem]:
         """The comments of a post: ``[listing of the post, listing of comments]``."""
         try:
-            listing = json.loads(response.text)[1]["data"]["children"]
+            listing = load_json(response)[1]["data"]["children"]
         except (ValueError, KeyError, IndexError, TypeError):
             self.logger.error("malformed Reddit comments at %s", response.url)
             return
@@ -224,7 +223,7 @@ class RedditSpider(SourceSpider):
 def _listing_data(response: Response) -> dict[str, Any] | None:
     """The ``data`` of a Listing, or None when the body is not one."""
     try:
-        data = json.loads(response.text)["data"]
+        data = load_json(response)["data"]
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("children"), list):

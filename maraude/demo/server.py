@@ -142,8 +142,11 @@ class DemoServer:
     ...     print(server.base_url)
     """
 
-    def __init__(self, port: int = 0, page_size: int = 10) -> None:
-        self.data = FakeReddit(load_demo_posts(), page_size=page_size)
+    def __init__(
+        self, port: int = 0, page_size: int = 10, posts: list[dict] | None = None
+    ) -> None:
+        posts = load_demo_posts() if posts is None else posts
+        self.data = FakeReddit(posts, page_size=page_size)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.data))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

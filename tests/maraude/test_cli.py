@@ -182,3 +182,9 @@ def test_user_add_passwd_disable_list(db_path):
     assert "already exists" in again.output
     actions = [e["action"] for e in mdb.audit_entries(database)]
     assert actions[:3] == ["user_disabled", "user_password_set", "user_added"]
+
+
+def test_rights_check_passes_on_the_shipped_catalogue():
+    result = CliRunner().invoke(cli, ["rights", "check"])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output

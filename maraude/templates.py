@@ -1,0 +1,381 @@
+"""Reply templates (``config/templates/``), rendered in a Jinja2 sandbox.
+
+A reply is a situation template (``situations/<name>.j2``) that includes the block
+of the lead's first right (``rights/<id>.j2``, else ``rights/_default.j2``). The
+situation follows the lead: crisis > violence > housing emergency > food > debt >
+young > first contact (see :func:`choose_situation`).
+
+Only our own files are templates. Whatever comes from a post or a lead (its text,
+a place, a name typed by a worker) is passed as *data* and never compiled, so a
+post that contains "{{ … }}" is printed as typed. The environment is an
+``ImmutableSandboxedEnvironment`` (no dunder attributes, no mutating calls) with
+``StrictUndefined`` (a misspelt placeholder is an error, which
+``maraude rights check`` reports). Autoescape is off on purpose: a reply is plain
+text that a worker copies into a platform's reply box; it is never put into HTML,
+where escaping would only mangle the apostrophes and « ».
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from maraude.errors import ConfigError
+from maraude.places import (
+    PLACES_DIR,
+    Place,
+    load_directory,
+    local_doors,
+    resolve_place,
+)
+from maraude.rights import (
+    TEMPLATES_DIR,
+    Issue,
+    Right,
+    display_path,
+    load_catalogue,
+)
+
+# In order of precedence: the first that applies to a lead is used.
+SITUATIONS = (
+    "crisis",
+    "violence",
+    "housing_emergency",
+    "food",
+    "debt",
+    "young",
+    "first_contact",
+)
+# A right's first `situations` tag, when it is one of these, calls for a situation.
+PRIMARY_TAGS = {
+    "violence": "violence",
+    "homeless": "housing_emergency",
+    "food": "food",
+    "debt": "debt",
+    "youth": "young",
+}
+DEFAULT_RIGHT_TEMPLATE = "rights/_default.j2"
+MAX_WORDS = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Ý«])")
+
+
+@lru_cache(maxsize=8)
+def environment(folder: Path = TEMPLATES_DIR) -> ImmutableSandboxedEnvironment:
+    """The sandboxed environment over one templates folder."""
+    return ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(str(folder)),
+        undefined=StrictUndefined,
+        autoescape=False,  # plain text for a reply box, never HTML (see above)
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def next_step(how_to_apply: str) -> str:
+    """The concrete next step: the first sentence of ``how_to_apply``, without its
+    asides in brackets (the link gives the details)."""
+    first = _SENTENCE_END.split(how_to_apply.strip(), maxsplit=1)[0]
+    return re.sub(r"\s*\([^()]*\)", "", first)
+
+
+def right_context(right: Right) -> dict[str, Any]:
+    """What a template may use of a right (``{{ right.name }}``, ``.link``…)."""
+    link = right.links[0] if right.links else None
+    return {
+        "id": right.id,
+        "name": right.name,
+        "short_name": right.short_name,
+        "summary": right.summary,
+        "next_step": next_step(right.how_to_apply),
+        "organisme": right.organisme,
+        "link": link.url if link else "",
+        "link_label": link.label if link else "",
+        "simulator": right.simulators[0].url if right.simulators else "",
+        "young": right.young,
+    }
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value or ()]
+
+
+def choose_situation(lead: Mapping[str, Any], rights: Sequence[Right] = ()) -> str:
+    """The situation template for a lead.
+
+    Uses the lead's ``situation`` (a worker's choice) when valid; else its
+    ``labels`` (crisis), its ``situations`` (template names or catalogue tags),
+    the first tag of each of its rights (``homeless`` → housing emergency,
+    ``food``, ``debt``, ``violence``, ``youth`` → young) and ``minor``/``young``.
+    """
+    if lead.get("situation") in SITUATIONS:
+        return str(lead["situation"])
+    crisis = lead.get("crisis")
+    if "crisis" in _as_list(lead.get("labels")) or (
+        isinstance(crisis, int) and crisis == 1
+    ):
+        return "crisis"
+    wanted: set[str] = set()
+    for tag in _as_list(lead.get("situations")):
+        wanted.add(tag if tag in SITUATIONS else PRIMARY_TAGS.get(tag, ""))
+    wanted |= {PRIMARY_TAGS.get(r.situations[0], "") for r in rights if r.situations}
+    if lead.get("minor") or lead.get("young"):
+        wanted.add("young")
+    return next((s for s in SITUATIONS if s in wanted), "first_contact")
+
+
+def _person(value: Mapping[str, Any] | str, *keys: str) -> dict[str, str]:
+    data = {"name": value} if isinstance(value, str) else dict(value)
+    if not str(data.get("name") or "").strip():
+        raise ValueError("a reply must name the worker and the organisation")
+    return {k: str(data.get(k) or "").strip() for k in ("name", *keys)}
+
+
+def reply_context(
+    situation: str,
+    worker: Mapping[str, Any] | str,
+    organisation: Mapping[str, Any] | str,
+    right: Right | None = None,
+    place: Place | None = None,
+    minor: bool = False,
+    folder: Path = TEMPLATES_DIR,
+    places: Path = PLACES_DIR,
+) -> dict[str, Any]:
+    """The data a situation template is rendered with (documented in its README)."""
+    own = Path(folder) / "rights" / f"{right.id}.j2" if right else None
+    return {
+        "situation": situation,
+        "worker": _person(worker, "role"),
+        "organisation": _person(organisation, "url"),
+        "right": right_context(right) if right else None,
+        "right_template": f"rights/{right.id}.j2"
+        if own and own.is_file()
+        else DEFAULT_RIGHT_TEMPLATE,
+        "place": place.as_dict() if place else None,
+        "local": local_doors(place, load_directory(places)) if place else None,
+        "minor": bool(minor),
+    }
+
+
+def count_words(text: str) -> int:
+    """Words of a reply: tokens with a letter or digit (a lone ":" or "«" is not)."""
+    return sum(1 for token in text.split() if any(c.isalnum() for c in token))
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def render_template(
+    name: str, context: Mapping[str, Any], folder: Path = TEMPLATES_DIR
+) -> str:
+    """Render one of our template files with ``context`` as data.
+
+    Raises jinja2's ``TemplateError`` (``UndefinedError``, ``SecurityError``,
+    ``TemplateSyntaxError``, ``TemplateNotFound``) when the template is broken.
+    """
+    return _tidy(environment(Path(folder)).get_template(name).render(**context))
+
+
+def render_reply(
+    lead: Mapping[str, Any],
+    worker: Mapping[str, Any] | str,
+    organisation: Mapping[str, Any] | str,
+    *,
+    rights: Sequence[str] | None = None,
+    situation: str | None = None,
+    place: Place | str | None = None,
+    catalogue: Mapping[str, Right] | None = None,
+    folder: Path = TEMPLATES_DIR,
+) -> str:
+    """A draft reply for a lead, for the worker to read, edit and send.
+
+    ``lead``: a lead as ``maraude.db`` returns it (``labels``, ``rights_topics``,
+    ``minor``, ``title``, ``text``), or any mapping with those keys.
+    ``worker`` / ``organisation``: a name, or a mapping with ``name`` (and
+    ``role`` / ``url``). ``rights``: right ids, most likely first (default: the
+    lead's ``rights_topics``; unknown ids are skipped). ``situation``: force one of
+    :data:`SITUATIONS`. ``place``: a Place, a text to look for one in, or None to
+    look in the lead's title and text.
+
+    Example::
+
+        render_reply({"labels": ["rights"], "rights_topics": ["rsa"],
+                      "text": "je suis sur Marseille"},
+                     {"name": "Camille", "role": "éducatrice"}, "Association X")
+    """
+    rights_ = catalogue if catalogue is not None else load_catalogue()
+    ids = rights if rights is not None else _as_list(lead.get("rights_topics"))
+    chosen = [rights_[i] for i in ids if i in rights_]
+    if situation is not None and situation not in SITUATIONS:
+        raise ValueError(f"unknown situation {situation!r}; one of {SITUATIONS}")
+    situation = situation or choose_situation(lead, chosen)
+    if place is None or isinstance(place, str):
+        text = place if isinstance(place, str) else ""
+        text = text or f"{lead.get('title') or ''}\n{lead.get('text') or ''}"
+        place = resolve_place(text)
+    context = reply_context(
+        situation,
+        worker,
+        organisation,
+        chosen[0] if chosen else None,
+        place,
+        bool(lead.get("minor")),
+        folder,
+    )
+    try:
+        return render_template(f"situations/{situation}.j2", context, folder)
+    except TemplateError as e:
+        raise ConfigError(
+            f"The reply template for {situation!r} cannot be rendered ({e}); "
+            "run `maraude rights check` to see what to fix in config/templates/."
+        ) from None
+
+
+# --- checks ------------------------------------------------------------------
+
+SAMPLE_WORKER = {"name": "Camille Exemple", "role": "éducatrice"}
+SAMPLE_ORGANISATION = {"name": "Association Exemple"}
+_MARKUP = ("{{", "}}", "{%", "%}", "{#", "#}")
+_PRIVATE = re.compile(r"\b(?:mp|dm|inbox|en priv[ée]|messages? priv[ée]s?)\b", re.I)
+_TUTOIEMENT = re.compile(r"\b(?:tu|toi|ton|tes|t'es)\b", re.I)
+
+
+def _where(error: TemplateError, folder: Path, fallback: str) -> tuple[Path, str]:
+    """The template file and line where a rendering error arose."""
+    name = getattr(error, "filename", None)
+    if name:
+        return Path(name), f"line {getattr(error, 'lineno', '?')}"
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            return Path(frame.filename), f"line {frame.lineno}"
+    return folder / fallback, ""
+
+
+def _problems(
+    text: str, situation: str, context: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
+    """(severity, template, message) for one rendered sample reply."""
+    right, place = context["right"], context["place"]
+    own = f"situations/{situation}.j2"
+    found: list[tuple[str, str, str]] = []
+    if any(m in text for m in _MARKUP):
+        found.append(("error", own, "leftover template markup in the reply"))
+    if SAMPLE_WORKER["name"] not in text or SAMPLE_ORGANISATION["name"] not in text:
+        found.append(("error", own, "the reply must name the worker and organisation"))
+    if "stop" not in text.lower():
+        found.append(("error", own, "the reply must say how to opt out (STOP)"))
+    if right and right["link"] not in text:
+        found.append(
+            ("error", context["right_template"], "the right's link is missing")
+        )
+    first = text.split("\n\n", 1)[0]
+    numbers = set(re.findall(r"\b\d{2,4}\b", first))
+    if situation == "crisis" and not (
+        "3114" in text[:120] and {"3114", "15", "112"} <= numbers
+    ):
+        found.append(("error", own, "a crisis reply must start with 3114, 15, 112"))
+    minor_numbers = "119" in text and "0 800 235 236" in text
+    if situation == "young" and context["minor"] and not minor_numbers:
+        found.append(("error", own, "for a minor, give 119 and Fil Santé Jeunes"))
+    if situation == "young" and _PRIVATE.search(text):
+        found.append(("error", own, "never invite a young person to talk in private"))
+    if _TUTOIEMENT.search(text):
+        found.append(("warning", own, "tutoiement? Replies use vous"))
+    if place and place["label"] not in text and situation != "crisis":
+        found.append(("warning", own, "the local door is not given when a place is"))
+    return found
+
+
+def check_templates(
+    catalogue: Mapping[str, Right],
+    folder: Path = TEMPLATES_DIR,
+    places: Path | None = PLACES_DIR,
+) -> list[Issue]:
+    """Every situation template rendered for every right, with and without a place.
+
+    Errors: a missing or unparsable template, a placeholder that does not exist
+    (StrictUndefined), an unsafe access (sandbox), a reply that does not name the
+    worker, give the right's link, the opt-out, or the crisis/minor numbers.
+    Warnings: a reply over MAX_WORDS words, tutoiement, a place not used.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [Issue("error", display_path(folder), "", "templates folder missing")]
+    issues: dict[tuple[str, str], Issue] = {}
+
+    def add(severity: str, path: Path, key: str, message: str) -> None:
+        issue = Issue(severity, display_path(path), key, message)
+        issues.setdefault((issue.file, message), issue)
+
+    needed = [f"situations/{s}.j2" for s in SITUATIONS] + [DEFAULT_RIGHT_TEMPLATE]
+    for name in needed:
+        if not (folder / name).is_file():
+            add("error", folder / name, "", "missing template")
+    for path in sorted((folder / "rights").glob("*.j2")):
+        if not path.stem.startswith("_") and path.stem not in catalogue:
+            add("warning", path, "", f"no right {path.stem!r} in the catalogue")
+    env = environment(folder)
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        try:
+            env.get_template(name)
+        except TemplateError as e:
+            add("error", *_where(e, folder, name), f"{type(e).__name__}: {e}")
+    if issues:
+        return list(issues.values())
+    sample = None
+    if places is not None:
+        try:
+            sample = resolve_place("Marseille", load_directory(places))
+        except ConfigError:
+            sample = None  # reported by the places check
+    for situation in SITUATIONS:
+        longest = (0, "")
+        for right in [None, *catalogue.values()]:
+            for place in (None, sample) if sample else (None,):
+                for minor in (
+                    (False, True)
+                    if situation in ("crisis", "violence", "young")
+                    else (False,)
+                ):
+                    context = reply_context(
+                        situation,
+                        SAMPLE_WORKER,
+                        SAMPLE_ORGANISATION,
+                        right,
+                        place,
+                        minor,
+                        folder,
+                        places or PLACES_DIR,
+                    )
+                    try:
+                        text = render_template(
+                            f"situations/{situation}.j2", context, folder
+                        )
+                    except TemplateError as e:
+                        where = _where(e, folder, f"situations/{situation}.j2")
+                        add("error", *where, f"{type(e).__name__}: {e}")
+                        continue
+                    for severity, name, message in _problems(text, situation, context):
+                        add(severity, folder / name, "", message)
+                    words = count_words(text)
+                    if words > longest[0]:
+                        longest = (words, right.id if right else "no right")
+        if longest[0] > MAX_WORDS:
+            add(
+                "warning",
+                folder / f"situations/{situation}.j2",
+                "",
+                f"up to {longest[0]} words (with {longest[1]}); keep replies "
+                f"under {MAX_WORDS} words",
+            )
+    return list(issues.values())
