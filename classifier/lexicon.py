@@ -1,0 +1,201 @@
+"""A transparent French crisis lexicon (and a small age lexicon for minors).
+
+Every rule is a regular expression matched on :func:`classifier.text.fold`-ed text
+(lower case, no accents, apostrophes and hyphens as spaces), so "j'ai envie d'en
+finir", "jai envie den finir" and "J’AI ENVIE D’EN FINIR" all match. SMS spellings
+(jveux, veu, envi, plu, mwa) are written into the rules.
+
+The model uses a hit to RAISE a score (crisis, or minor) to at least its threshold;
+a rule can never lower a score. Rules aim at first-person statements of suicidal
+intent or self-harm; obvious hyperbole ("mort de rire", "mourir de honte",
+"me tuer à la tâche") is excluded, and topics such as "le suicide d'un ami" are
+left to the statistical model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from classifier.text import fold_with_map, original_span
+
+# Wanting / going to / thinking of: "je veux", "jveux", "j'vais", "envie de",
+# "envie d'", "besoin de", "je pense à", "je préférerais".
+_WANT = (
+    r"\b(?:j\s*)?(?:veux|veu|vx|vais|voudrais|voudrai|aimerais|aimerai|prefere"
+    r"|prefererais|pourrais|ai\s+envie\s+de?|ai\s+envi\s+de?|envie\s+de?|envi\s+de?"
+    r"|besoin\s+de?|pense\s+a|penser\s+a|essaye\s+de|essayer\s+de|tente\s+de)"
+)
+# "... de rire", "... de honte", "... de chaud": hyperbole, never a crisis.
+_NOT_HYPERBOLE = (
+    r"(?!\s+(?:de|d)\s+(?:rire|honte|chaud|froid|faim|soif|fatigue|ennui|envie"
+    r"|jalousie|peur|stress|impatience|bonheur|joie|plaisir))"
+)
+
+# Near a hit (same 80 characters), these say the writer is joking or exaggerating:
+# "me jeter sous un bus tellement ce cours est chiant (je plaisante)", "envie de
+# crever tellement il fait chaud", "je vais finir par me flinguer avec ce robinet".
+# Not "😭": people in real distress use it too.
+_JOKE = re.compile(
+    r"\b(?:mdr|ptdr|lol|xd|jpp\s+de\s+rire|je\s+plaisante|je\s+rigole|j\s+deconne"
+    r"|c\s+est\s+une\s+blague|pour\s+rire|finir\s+par|il\s+fait\s+(?:trop\s+)?"
+    r"(?:chaud|froid)|canicule|degres)\b|[😂🤣😆😅💀]"
+)
+JOKE_WINDOW = 80
+
+CRISIS_RULES: dict[str, str] = {
+    # "me suicider", "je vais me suicider", "m suicider", "me suicide".
+    "suicide": r"\bm(?:e)?\s*suicid\w*",
+    # "je suis suicidaire", "idées suicidaires", "pensées suicidaires".
+    "suicidal": (
+        r"\b(?:suis|sui|suit|chui|etre|devenu|devenue|redevenu|redevenue)"
+        r"\s+suicidaire|\b(?:idees?|pensees?|envies?|tendances?)\s+suicidaires?\b"
+    ),
+    # A past or planned attempt: "refaire une TS", "ma dernière tentative de suicide".
+    "attempt": (
+        r"\b(?:refaire|ai\s+fait|deja\s+fait|fait)\s+une\s+(?:ts|tentative\s+de\s+suicide)"
+        r"\b|\bma\s+(?:derniere\s+|premiere\s+)?(?:ts|tentative\s+de\s+suicide)\b"
+    ),
+    # "en finir": "envie d'en finir", "je veux en finir", "en finir avec la vie".
+    "en_finir": (
+        _WANT + r"\s*en\s+finir\b|\ben\s+(?:finir|terminer)\s+(?:avec\s+)?(?:la|ma)"
+        r"\s+vie\b|\ben\s+finir\s+une\s+(?:bonne\s+)?fois\s+pour\s+toutes?\b"
+    ),
+    # "mettre fin à mes jours", "mettre un terme à ma vie".
+    "fin_jours": (
+        r"\b(?:mettre|met|mets|mis)\s+(?:fin|un\s+terme)\s+a\s+(?:mes\s+jours|ma\s+vie"
+        r"|mon\s+existence)"
+    ),
+    # "plus envie de vivre", "plu envi de vivre", "aucune raison de vivre",
+    # "marre de vivre", "fatiguée de vivre".
+    "no_will_to_live": (
+        r"\b(?:plus|plu|pas|aucune?|perdu)\s+(?:l\s+)?(?:envie|envi|gout|la\s+force"
+        r"|le\s+courage|raison)\s+de\s+vivre\b|\b(?:marre|fatiguee?|lasse?|degoute?e?)"
+        r"\s+de\s+vivre\b"
+    ),
+    # "envie de mourir", "jveux mourir", "envie de crever" (not "... de rire"; not
+    # "je vais mourir", which is as often fear or illness as intent).
+    "want_to_die": (
+        _WANT.replace("|vais", "").replace("|pourrais", "")
+        + r"\s*(?:mourir|mourrir|crever|creve)\b"
+        + _NOT_HYPERBOLE
+    ),
+    # "je vais me tuer", "envie de me tuer", "... sinon je me tue." (not "me tuer à
+    # la tâche", "je me tue à vous le dire").
+    "kill_myself": (
+        _WANT + r"\s*me\s+tuer\b(?!\s+(?:a\s+la\s+tache|au\s+travail|a\s+bosser"
+        r"|au\s+boulot|a\s+la\s+salle|de\s+rire))|\bje\s+me\s+tue\b(?!\s+(?:a|au"
+        r"|pour|de|les)\b)"
+    ),
+    # "je serais mieux mort", "je préférerais être morte".
+    "better_dead": (
+        r"\bmieux\s+morte?\b|\b(?:prefere|prefererais|preferais)\s+(?:etre\s+)?morte?\b"
+    ),
+    # "ne plus me réveiller", "m'endormir et ne jamais me réveiller".
+    "not_wake_up": (
+        r"\bne\s+(?:plus|jamais)\s+me\s+reveiller\b|\bendormir\b.{0,30}?\b(?:plus"
+        r"|jamais)\s+(?:me\s+)?reveiller\b|\bdisparaitre\s+(?:pour\s+toujours"
+        r"|a\s+jamais|definitivement)\b"
+    ),
+    # "tout le monde serait mieux sans moi", "un poids pour ma famille",
+    # "personne ne me regretterait".
+    "burden": (
+        r"\b(?:mieux|mieu|mieus)\s+sans\s+(?:moi|mwa)\b|\bun\s+(?:poids|fardeau)\s+pour"
+        r"\s+(?:tout\s+le\s+monde|mes\s+proches|ma\s+famille|les\s+autres)"
+        r"|\bpersonne\s+ne\s+me\s+regretter\w*"
+    ),
+    # "me foutre en l'air", "m foutre en lair", "me flinguer", "me pendre".
+    "method": (
+        r"\bm(?:e)?\s*fout\w*\s+en\s+l\s*air\b|\bme\s+(?:flinguer|pendre|noyer"
+        r"|tirer\s+une\s+balle|jeter\s+sous\s+(?:un|le)\s+(?:train|metro|camion|bus)"
+        r"|ouvrir\s+les\s+veines|couper\s+les\s+veines)\b"
+    ),
+    # "sauter du pont", "sauter par la fenêtre", "sauter du 8e étage".
+    "jump": (
+        r"\bsauter\s+(?:du|d\s+un|de\s+mon|de\s+la|de\s+l|par\s+la|depuis\s+(?:le|la|un"
+        r"|mon))\s+(?:haut\s+(?:du|d\s+un|de\s+l)\s+)?(?:pont|fenetre|balcon|immeuble"
+        r"|toit|falaise|viaduc|\d+\s*(?:e|eme)?\s*etage)"
+    ),
+    # Self-harm: "me scarifier", "scarification", "me mutiler", "je me fais du mal",
+    # "sans me faire de mal" (not "ça me fait du mal de…"), "me couper les bras".
+    "self_harm": (
+        r"\bm(?:e)?\s*scarifi\w*|\bscarifications?\b|\bauto\s*mutil\w*|\bme\s+mutil\w*"
+        r"|\bje\s+me\s+(?:fais|suis\s+faite?)\s+(?:\w+\s+)?(?:du|de)\s+mal\b"
+        r"|\bme\s+faire\s+(?:\w+\s+)?(?:du|de)\s+mal\b(?!\s+a)"
+        r"|\bme\s+tape\s+la\s+tete\s+contre|\bme\s+(?:couper|coupe|taillader"
+        r"|taillade|entailler)\s+(?:les\s+|le\s+|aux\s+)?(?:veines|bras|poignets?"
+        r"|cuisses?)\b"
+    ),
+    # Overdose: "avaler tous mes médocs", "prendre toute la boîte".
+    "overdose": (
+        r"\b(?:avaler|avale|prendre|pris|gober)\s+(?:tous\s+mes|toutes\s+mes|toute\s+"
+        r"(?:la|ma)\s+(?:boite|plaquette))\b|\b(?:overdose|surdose)\s+volontaire\b"
+    ),
+    # "ma lettre d'adieu", "j'ai écrit une lettre d'adieu" (not "ses lettres d'adieu"
+    # in a film).
+    "farewell": (
+        r"\b(?:ma|mes)\s+lettres?\s+d\s+adieux?\b|\b(?:ecrit|ecris|ecrire|laisse"
+        r"|laisser|redige)\s+(?:une|ma|mes|des)\s+lettres?\s+d\s+adieux?\b"
+    ),
+    # "mourir a l'air plus simple", "mourir serait la solution".
+    "death_easier": (
+        r"\bmourir\s+(?:a\s+l\s+air|serait|semble|me\s+semble|c\s+est)\s+(?:plus\s+)?"
+        r"(?:simple|facile|mieux|doux|la\s+solution|une\s+solution)\b"
+    ),
+    # "la seule solution c'est de plus exister", "envie de ne plus exister".
+    "not_exist": r"\b(?:de|d|veux|voudrais|envie\s+de)\s+(?:ne\s+)?plus\s+exister\b",
+}
+
+MINOR_RULES: dict[str, str] = {
+    # "j'ai 15 ans", "jai 16ans", "g 14 ans" (not "j'ai 15 ans de dettes").
+    "age": (
+        r"\b(?:j\s*ai|g)\s+(?:1[0-7]|[5-9]|treize|quatorze|quinze|seize|dix\s+sept)"
+        r"\s*ans\b(?!\s+(?:d|de|que|qu)\b)"
+    ),
+    # "je suis mineure", "je suis en 3e", "chui au lycée".
+    "school": (
+        r"\b(?:je\s+suis|j\s*suis|jsui|chui|chuis)\s+(?:mineure?\b|au\s+college\b|au\s+lycee\b"
+        r"|en\s+(?:3e|3eme|troisieme|4e|4eme|quatrieme|5e|5eme|seconde|2nde|1ere"
+        r"|premiere|terminale)\b)"
+    ),
+}
+
+_CRISIS = {k: re.compile(v) for k, v in CRISIS_RULES.items()}
+_MINOR = {k: re.compile(v) for k, v in MINOR_RULES.items()}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One lexicon match: the rule's name and the phrase as the writer spelt it."""
+
+    rule: str
+    phrase: str
+    start: int
+
+
+def _joking(folded: str, start: int, end: int) -> bool:
+    window = folded[max(0, start - JOKE_WINDOW) : end + JOKE_WINDOW]
+    return _JOKE.search(window) is not None
+
+
+def _hits(
+    rules: dict[str, re.Pattern[str]], text: str, jokes: bool = False
+) -> list[Hit]:
+    folded, index = fold_with_map(text)
+    hits = [
+        Hit(name, original_span(text, index, m.start(), m.end()).strip(), m.start())
+        for name, pattern in rules.items()
+        for m in pattern.finditer(folded)
+        if not (jokes and _joking(folded, m.start(), m.end()))
+    ]
+    return sorted(hits, key=lambda h: h.start)
+
+
+def crisis_hits(text: str) -> list[Hit]:
+    """Crisis phrases found in ``text``, in reading order."""
+    return _hits(_CRISIS, text, jokes=True)
+
+
+def minor_hits(text: str) -> list[Hit]:
+    """Phrases saying the writer is under 18, in reading order."""
+    return _hits(_MINOR, text)

@@ -1,0 +1,195 @@
+"""Which rights a post is about: catalogue aliases first, embeddings as a fallback.
+
+The lexicon is derived at fit time from the catalogue (``config/rights/*.toml``:
+each right's aliases, name and short name), so adding a right is adding a file.
+Aliases and posts are both :func:`~classifier.text.fold`-ed (lower case, no
+accents, apostrophes and hyphens as spaces) and matched on word boundaries with
+any run of spaces between words: "prime d activiter", "Prime d’activité" and
+"PRIME D'ACTIVITE" all match the alias "prime d'activiter" / "prime d'activité".
+
+Strength of a match:
+
+- 1.0 ("strong"): an alias with a word of five letters or more, an alias of two
+  words or more ("les apl", "le rsa"), or a short acronym written in capitals
+  ("RSA", "AME");
+- 0.5 ("weak"): a one-word short alias in lower case ("apl", "are", "ass"), which
+  may be an ordinary word. An alias made only of short words matches nothing
+  when the post spells it with accents ("l'âme" is not "l'AME").
+
+Topic rule (see :meth:`RightsTagger.topics`): when the rights label passes, all
+matched rights (strong first, then by position), or, if none matched, the right
+whose prototype is nearest to the post (cosine ≥ ``min_similarity``); when it
+does not pass, only strongly matched rights.
+A right's prototype is the normalised sum of the embedding of its name + summary
+and the mean embedding of the training examples tagged with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.text import fold, fold_with_map, original_span
+from maraude.rights import CATALOGUE_DIR, Right, load_catalogue
+
+logger = logging.getLogger(__name__)
+
+SHORT_ALIAS = 4  # letters; an alias this short and one word long is ambiguous
+_PAREN = re.compile(r"\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class RightMatch:
+    right: str
+    alias: str
+    phrase: str
+    start: int
+    strength: float
+
+
+def _alias_pattern(alias: str) -> str:
+    return r"\s+".join(re.escape(tok) for tok in alias.split())
+
+
+def _is_short(alias: str) -> bool:
+    """An alias made only of short words: "apl", "les apl", "l ame", "a.a.h"."""
+    return max(sum(c.isalnum() for c in tok) for tok in alias.split()) <= SHORT_ALIAS
+
+
+def catalogue_aliases(catalogue: Mapping[str, Right]) -> dict[str, list[str]]:
+    """Folded alias → right ids, from aliases, names and short names."""
+    out: dict[str, list[str]] = {}
+    for right in catalogue.values():
+        names = [right.name, *right.short_name.split("/"), *right.aliases]
+        for raw in names:
+            alias = " ".join(fold(_PAREN.sub(" ", raw)).split())
+            if len(alias) < 2:
+                continue
+            ids = out.setdefault(alias, [])
+            if right.id not in ids:
+                ids.append(right.id)
+    return out
+
+
+def _prototype_text(right: Right) -> str:
+    return f"{right.name}. {right.summary}"
+
+
+class RightsTagger:
+    """Find catalogue rights in texts; rank rights by embedding similarity."""
+
+    def __init__(
+        self, catalogue_dir: str | None = None, min_similarity: float = 0.2
+    ) -> None:
+        self.catalogue_dir = catalogue_dir
+        self.min_similarity = min_similarity
+
+    def fit(
+        self,
+        embeddings: np.ndarray | None = None,
+        topics: Sequence[Sequence[str]] | None = None,
+        *,
+        embedder: Any = None,
+        catalogue: Mapping[str, Right] | None = None,
+    ) -> RightsTagger:
+        """Build the alias lexicon and, with an embedder, the right prototypes."""
+        if catalogue is None:
+            folder = Path(self.catalogue_dir) if self.catalogue_dir else CATALOGUE_DIR
+            catalogue = load_catalogue(folder)
+        self.aliases_ = catalogue_aliases(catalogue)
+        self.right_ids_ = sorted(catalogue)
+        self.prototypes_ = None
+        if embedder is not None:
+            cat = embedder.encode(
+                [_prototype_text(catalogue[r]) for r in self.right_ids_]
+            )
+            protos = np.asarray(cat, dtype=np.float32).copy()
+            if embeddings is not None and topics is not None:
+                for i, right in enumerate(self.right_ids_):
+                    rows = [j for j, t in enumerate(topics) if right in t]
+                    if rows:
+                        mean = embeddings[rows].mean(axis=0)
+                        protos[i] += mean / max(np.linalg.norm(mean), 1e-9)
+            norms = np.linalg.norm(protos, axis=1, keepdims=True)
+            self.prototypes_ = protos / np.maximum(norms, 1e-9)
+        self._compile()
+        logger.info(
+            "rights tagger: %d rights, %d aliases",
+            len(self.right_ids_),
+            len(self.aliases_),
+        )
+        return self
+
+    def _compile(self) -> None:
+        ordered = sorted(self.aliases_, key=len, reverse=True)
+        self._lookup = {re.sub(r"\s+", " ", a): a for a in ordered}
+        body = "|".join(_alias_pattern(a) for a in ordered)
+        self._regex = re.compile(rf"(?<![a-z0-9])(?:{body})(?![a-z0-9])")
+
+    def find(self, text: str) -> list[RightMatch]:
+        """Alias matches in ``text``: one per right, strongest then earliest first."""
+        folded, index = fold_with_map(text)
+        best: dict[str, RightMatch] = {}
+        for m in self._regex.finditer(folded):
+            alias = self._lookup.get(re.sub(r"\s+", " ", m.group(0)))
+            if alias is None:
+                continue
+            phrase = original_span(text, index, m.start(), m.end())
+            strength = 1.0
+            if _is_short(alias):
+                if not phrase.isascii():
+                    continue  # "âme" is not the AME
+                strength = 1.0 if " " in alias or phrase.isupper() else 0.5
+            for right in self.aliases_[alias]:
+                old = best.get(right)
+                if old is None or strength > old.strength:
+                    best[right] = RightMatch(right, alias, phrase, m.start(), strength)
+        return sorted(best.values(), key=lambda r: (-r.strength, r.start))
+
+    def similar(self, embedding: np.ndarray) -> list[tuple[str, float]]:
+        """Rights by cosine similarity of their prototype to ``embedding``."""
+        if self.prototypes_ is None:
+            return []
+        sims = self.prototypes_ @ np.asarray(embedding, dtype=np.float32)
+        order = np.argsort(-sims)
+        return [(self.right_ids_[i], float(sims[i])) for i in order]
+
+    def topics(
+        self, matches: list[RightMatch], embedding: np.ndarray, rights_pass: bool
+    ) -> list[str]:
+        """Right ids for a post, most likely first (rule in the module docstring)."""
+        if not rights_pass:
+            return [m.right for m in matches if m.strength >= 1.0]
+        if matches:
+            return [m.right for m in matches]
+        ranked = self.similar(embedding)
+        if ranked and ranked[0][1] >= self.min_similarity:
+            return [ranked[0][0]]
+        return []
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain types only, for the skops file."""
+        return {
+            "params": {
+                "catalogue_dir": self.catalogue_dir,
+                "min_similarity": self.min_similarity,
+            },
+            "aliases": [[a, list(ids)] for a, ids in self.aliases_.items()],
+            "right_ids": list(self.right_ids_),
+            "prototypes": self.prototypes_,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> RightsTagger:
+        tagger = cls(**state["params"])
+        tagger.aliases_ = {a: list(ids) for a, ids in state["aliases"]}
+        tagger.right_ids_ = list(state["right_ids"])
+        tagger.prototypes_ = state["prototypes"]
+        tagger._compile()
+        return tagger

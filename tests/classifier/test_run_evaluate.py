@@ -1,0 +1,87 @@
+"""``maraude predict`` / ``classify`` / ``evaluate`` / ``train`` library functions."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from classifier.evaluate import evaluate, format_table
+from classifier.model import load_model
+from classifier.run import classify_db, predict_stream
+from classifier.train import train
+from maraude import db as mdb
+
+
+def test_predict_stream_keeps_order_ids_and_reports_bad_lines(fitted):
+    lines = [
+        '{"text": "j\'ai envie d\'en finir"}',
+        "not json",
+        '{"id": "abc", "text": "les apl"}',
+        "",
+        '["a list"]',
+        '{"id": 7, "text": "belle journée"}',
+        '{"id": 8}',
+        '{"text": "encore un"}',
+    ]
+    out, err = io.StringIO(), io.StringIO()
+    errors = predict_stream(fitted, lines, out, err, batch_size=2)
+    assert errors == 3
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == [1, "abc", 7, 8]
+    messages = err.getvalue().splitlines()
+    assert [m.split(":")[0] for m in messages] == ["line 2", "line 5", "line 7"]
+    assert "crisis" in rows[0]["labels"]
+    assert set(rows[0]) >= {"id", "distress", "crisis", "rights", "labels"}
+
+
+def _post(i: int, text: str) -> dict:
+    return {
+        "platform": "reddit",
+        "site": "www.reddit.com",
+        "source": "test",
+        "native_id": str(i),
+        "url": f"https://example.org/{i}",
+        "title": None,
+        "text": text,
+        "content_hash": str(i),
+    }
+
+
+def test_classify_db_is_resumable(fitted, db):
+    for i, text in enumerate(["j'ai envie d'en finir", "belle journée", "les apl"]):
+        mdb.upsert_post(db, _post(i, text))
+    seen = []
+    counts = classify_db(db, fitted, batch_size=2, progress=seen.append)
+    assert counts["scored"] == 3
+    assert counts["crisis"] >= 1
+    assert seen == [2, 3]
+    assert mdb.count_unscored(db, fitted.version_) == 0
+    assert classify_db(db, fitted)["scored"] == 0
+
+
+def test_train_then_evaluate(seed_file, tmp_path):
+    out = train(
+        [seed_file],
+        tmp_path / "model",
+        embedder_spec={"backend": "fake", "dim": 32},
+        params={"cv": 3},
+    )
+    model = load_model(out)
+    meta = model.metadata_
+    assert meta["training_data"]["n_total"] == 36
+    assert set(meta["held_out"]["labels"]) >= {"distress", "crisis", "rights"}
+    assert "Held-out results" in (out / "MODEL_CARD.md").read_text()
+    result = evaluate(model, seed_file)
+    assert result["n"] == 36
+    for m in result["labels"].values():
+        assert set(m) >= {"precision", "recall", "f1", "pr_auc"}
+    assert "distress" in format_table(result)
+    assert len(result["worst_errors"]) <= 10
+
+
+def test_evaluate_one_column_file(fitted, tmp_path):
+    path = tmp_path / "ext.csv"
+    path.write_text("t,y\nj'ai envie d'en finir,1\nbelle journée,0\n", encoding="utf-8")
+    result = evaluate(fitted, path, text_col="t", label_col="y", label_name="crisis")
+    assert result["n"] == 2
+    assert result["labels"]["crisis"]["recall"] == 1.0
