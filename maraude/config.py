@@ -51,6 +51,12 @@ class DashboardConfig:
 
 
 @dataclass(frozen=True)
+class OrganisationConfig:
+    name: str = "Votre structure"
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class PrivacyConfig:
     posts_days: int = 7
     closed_leads_days: int = 30
@@ -63,6 +69,7 @@ class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     def path(self, value: str) -> Path:

@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import actions, queries
 from dashboard.pages import parts, wording
 from maraude.db import now_iso
+from maraude.templates import render_reply
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,11 @@ if (
     st.rerun()
 
 if held_by_me:
-    draft = wording.draft_reply(rights, bool(lead["crisis"]))
+    draft = render_reply(
+        lead,
+        {"name": user["username"]},
+        {"name": config.organisation.name, "url": config.organisation.url},
+    )
     text = st.text_area(
         "Votre réponse", value=draft, height=260, key=f"reply_{lead_id}"
     )

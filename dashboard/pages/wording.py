@@ -1,7 +1,7 @@
 """Wording and formatting for the pages (no Streamlit here, so tests call it directly).
 
 The crisis and minor protocols, French labels, ages, excerpts, amounts, and the
-first reply draft (the templates system will replace :func:`draft_reply`).
+first reply draft is rendered by :mod:`maraude.templates`.
 """
 
 from __future__ import annotations
@@ -105,32 +105,3 @@ def explanation_lines(explanation: Any, prefix: str = "") -> list[str]:
         items = [str(v) for v in explanation]
         return [f"{prefix}{', '.join(items)}"] if items else []
     return [f"{prefix}{explanation}"] if explanation not in (None, "") else []
-
-
-def draft_reply(rights: list[Right], crisis: bool) -> str:
-    """A short first reply (vouvoiement) saying who writes, for the worker to edit."""
-    parts = [
-        "Bonjour,",
-        "Je m'appelle [prénom], [métier] à [structure]. Je fais de la maraude "
-        "numérique : je lis les messages publics pour proposer de l'aide, sans rien "
-        "vous imposer.",
-        "J'ai lu votre message et je suis désolé·e de ce que vous traversez.",
-    ]
-    if crisis:
-        parts.append(
-            "Si vous pensez au suicide, vous pouvez appeler le 3114 (gratuit, "
-            "24 h/24). En cas de danger immédiat, appelez le 15 ou le 112."
-        )
-    if rights:
-        link = right_link(rights[0])
-        parts.append(
-            f"Vous avez peut-être droit à : {rights[0].name}."
-            + (f" Vous pouvez vérifier ici : {link}" if link else "")
-        )
-    parts += [
-        "Si vous le souhaitez, je peux vous aider dans les démarches ou vous "
-        "indiquer un lieu près de chez vous. Vous pouvez me répondre ici, à votre "
-        "rythme.",
-        "Bien à vous,",
-    ]
-    return "\n\n".join(parts)

@@ -245,8 +245,10 @@ def test_claim_then_reply_stores_the_reply(app, leads, db):
     next(b for b in at.button if b.label == "Prendre en charge").click().run()
     draft = at.text_area[0].value
     assert "vous" in draft
-    assert "Revenu de solidarité active (RSA)" in draft
-    assert "https://www.service-public.fr/" in draft
+    assert "RSA" in draft
+    assert "alice" in draft  # the worker says who writes…
+    assert "Votre structure" in draft  # …and for which organisation
+    assert "STOP" in draft  # and how not to be contacted again
     at.text_area[0].input("Bonjour, voici le lien.").run()
     next(b for b in at.button if b.label == "J'ai répondu").click().run()
     assert not at.exception

@@ -52,18 +52,3 @@ def test_explanation_lines_are_flat_plain_text():
         {"crisis_phrases": ["en finir"], "rights": {"rsa": ["droit au rsa"]}, "x": []}
     )
     assert lines == ["crisis_phrases: en finir", "rights: rsa: droit au rsa"]
-
-
-def test_the_draft_says_who_writes_uses_vous_and_names_the_right():
-    rsa = load_catalogue()["rsa"]
-    draft = wording.draft_reply([rsa], crisis=False)
-    assert "Je m'appelle [prénom]" in draft
-    assert "vous" in draft
-    assert " tu " not in draft
-    assert rsa.name in draft
-    assert rsa.links[0].url in draft
-    assert "3114" not in draft
-
-
-def test_a_crisis_draft_gives_3114():
-    assert "3114" in wording.draft_reply([], crisis=True)
