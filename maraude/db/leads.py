@@ -5,7 +5,11 @@ The queue order is one rule, shared by the dashboard and ``maraude leads``:
     priority = 10 × crisis + score ÷ (1 + age in days ÷ 7)
 
 so every crisis lead comes first; among equals, a higher score wins, and a fresh
-post beats an old one of the same score (a week-old lead counts half).
+post beats an old one of the same score (a week-old lead counts half). The age
+is the post's. Priorities are stored, so the queue reads an index; they are
+computed when a lead is created or raised and refreshed for every open lead
+when the last refresh is older than :data:`REFRESH_SECONDS` (ages move slowly:
+ten minutes change a priority by at most 0.1 %).
 """
 
 from __future__ import annotations
@@ -22,9 +26,32 @@ from maraude.db.schema import OPEN_STATUSES
 from maraude.errors import ClaimError
 
 PRIORITY_SQL = (
-    "(10.0 * l.crisis + l.score / (1.0 + max(0.0, julianday('now') - "
-    "julianday(coalesce(p.created_at, p.fetched_at))) / 7.0))"
+    "(10.0 * crisis + score / (1.0 + max(0.0, julianday('now') - "
+    "julianday(coalesce(post_created_at, 'now'))) / 7.0))"
 )
+REFRESH_SECONDS = 600
+
+
+def refresh_priorities(db: Database, *, force: bool = False) -> bool:
+    """Recompute the stored priority of open leads if the last refresh is old."""
+    last = db.execute("SELECT value FROM meta WHERE key = 'priorities_at'").fetchone()
+    now = datetime.now(UTC)
+    if not force and last:
+        age = now - datetime.fromisoformat(last[0].replace("Z", "+00:00"))
+        if age.total_seconds() < REFRESH_SECONDS:
+            return False
+    with db.atomic():
+        db.execute(
+            f"UPDATE leads SET priority = {PRIORITY_SQL} "
+            f"WHERE status IN ({', '.join('?' for _ in OPEN_STATUSES)})",
+            list(OPEN_STATUSES),
+        )
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES ('priorities_at', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+        )
+    return True
 
 
 def _claimable(prefix: str = "") -> str:
@@ -76,8 +103,10 @@ def save_predictions(
             score = max(p["distress"], p["crisis"], p["rights"])
             db.execute(
                 "INSERT INTO leads (post_id, crisis, score, labels, rights_topics, "
-                "non_recours_form, minor, model_version, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(post_id) DO UPDATE SET "
+                "non_recours_form, minor, model_version, created_at, updated_at, "
+                "post_created_at) VALUES (?,?,?,?,?,?,?,?,?,?,(SELECT coalesce("
+                "created_at, fetched_at) FROM posts WHERE id = ?)) "
+                "ON CONFLICT(post_id) DO UPDATE SET "
                 "crisis = max(crisis, excluded.crisis), "
                 "score = max(score, excluded.score), "
                 "labels = CASE WHEN touched THEN labels ELSE excluded.labels END, "
@@ -99,7 +128,12 @@ def save_predictions(
                     model_version,
                     now,
                     now,
+                    p["post_id"],
                 ],
+            )
+            db.execute(
+                f"UPDATE leads SET priority = {PRIORITY_SQL} WHERE post_id = ?",
+                [p["post_id"]],
             )
             if existed:
                 raised += 1
@@ -127,8 +161,14 @@ def list_leads(
     search: str | None = None,
 ) -> list[dict[str, Any]]:
     """Leads in queue order (see the module docstring), with their post."""
-    where = [f"l.status IN ({', '.join('?' for _ in statuses)})"]
-    params: list[Any] = list(statuses)
+    refresh_priorities(db)
+    if tuple(statuses) == OPEN_STATUSES:
+        # Literal values, so SQLite can use the partial index of the open queue.
+        where = ["l.status IN ('new', 'claimed', 'escalated')"]
+        params: list[Any] = []
+    else:
+        where = [f"l.status IN ({', '.join('?' for _ in statuses)})"]
+        params = list(statuses)
     if label:
         where.append("EXISTS (SELECT 1 FROM json_each(l.labels) WHERE value = ?)")
         params.append(label)
@@ -141,14 +181,16 @@ def list_leads(
         where.append("p.platform = ?")
         params.append(platform)
     if search:
-        where.append("p.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+        where.append(
+            "l.post_id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
+        )
         params.append(search)
     sql = (
-        f"SELECT l.id, l.post_id, {PRIORITY_SQL} AS priority, l.labels, "
+        "SELECT l.id, l.post_id, l.priority, l.labels, "
         "l.rights_topics, l.non_recours_form, l.minor, l.status, l.claimed_by, "
         "l.claim_expires_at, l.score, l.crisis, p.platform, p.source, p.url, "
         "p.created_at, p.title, p.text FROM leads l JOIN posts p ON p.id = l.post_id "
-        f"WHERE {' AND '.join(where)} ORDER BY priority DESC, l.id "
+        f"WHERE {' AND '.join(where)} ORDER BY l.priority DESC, l.id "
         "LIMIT ? OFFSET ?"
     )
     params += [-1 if limit is None else limit, offset]
@@ -158,8 +200,8 @@ def list_leads(
 def get_lead(db: Database, lead_id: int) -> dict[str, Any] | None:
     rows = list(
         db.query(
-            f"SELECT l.*, {PRIORITY_SQL} AS priority, p.platform, p.site, p.source, "
-            "p.url, p.created_at AS post_created_at, p.title, p.text, p.thread_title, "
+            "SELECT l.*, p.platform, p.site, p.source, "
+            "p.url, p.title, p.text, p.thread_title, "
             "p.parent_native_id, p.lang FROM leads l JOIN posts p ON p.id = l.post_id "
             "WHERE l.id = ?",
             [lead_id],
@@ -219,12 +261,13 @@ def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
     now, expires = _expiry(minutes)
     # RETURNING keeps the statement open until its rows are read: fetch them
     # inside an explicit transaction so it is committed at once.
+    refresh_priorities(db)
     with db.atomic():
         rows = db.execute(
             "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
             "claim_expires_at = ?, touched = 1, updated_at = ? WHERE id = ("
-            "SELECT l.id FROM leads l JOIN posts p ON p.id = l.post_id "
-            f"WHERE {_claimable('l.')} ORDER BY {PRIORITY_SQL} DESC, l.id LIMIT 1) "
+            "SELECT l.id FROM leads l "
+            f"WHERE {_claimable('l.')} ORDER BY l.priority DESC, l.id LIMIT 1) "
             f"AND {_claimable()} RETURNING id",
             [username, now, expires, now, now, now],
         ).fetchall()

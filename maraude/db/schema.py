@@ -201,3 +201,25 @@ def m001_core(db: Database) -> None:
             PRIMARY KEY (model, text_hash)
         )"""
     )
+
+
+@migrations()
+def m002_stored_priority(db: Database) -> None:
+    """Store each lead's priority (refreshed as leads age): the queue reads an index."""
+    db.execute("ALTER TABLE leads ADD COLUMN post_created_at TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN priority REAL NOT NULL DEFAULT 0")
+    db.execute(
+        "UPDATE leads SET post_created_at = (SELECT coalesce(p.created_at, "
+        "p.fetched_at) FROM posts p WHERE p.id = leads.post_id)"
+    )
+    db.execute("DROP INDEX leads_status")
+    db.execute("CREATE INDEX leads_queue ON leads(status, priority DESC, id)")
+
+
+@migrations()
+def m003_open_queue_index(db: Database) -> None:
+    """The queue of open leads in priority order, read straight from an index."""
+    db.execute(
+        "CREATE INDEX leads_open_queue ON leads(priority DESC, id) "
+        "WHERE status IN ('new', 'claimed', 'escalated')"
+    )

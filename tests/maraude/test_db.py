@@ -243,3 +243,19 @@ def test_a_lock_held_by_a_killed_process_is_free(tmp_path):
     proc.wait(10)
     with source_lock(path, "src") as free:
         assert free
+
+
+def test_stored_priorities_follow_the_age_of_posts(db):
+    add_post(db, "a", text="a", created_at="2026-11-24T00:00:00Z")
+    add_post(db, "b", text="b", created_at="2026-11-24T00:00:00Z")
+    mdb.save_predictions(
+        db, [prediction(1, distress=0.8), prediction(2, distress=0.7)], "m1"
+    )
+    assert [lead["post_id"] for lead in mdb.list_leads(db)] == [1, 2]
+    # Post 1 turns out to be months old: after a refresh, 2 comes first.
+    db.execute(
+        "UPDATE leads SET post_created_at = '2026-01-01T00:00:00Z' WHERE post_id = 1"
+    )
+    assert mdb.refresh_priorities(db, force=True)
+    assert not mdb.refresh_priorities(db)  # just done: not again before 10 min
+    assert [lead["post_id"] for lead in mdb.list_leads(db)] == [2, 1]
