@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import call_later
 
@@ -149,7 +150,10 @@ class SQLitePipeline(_StatsMixin):
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SQLitePipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # The run's outcome is known only once the spider has closed.
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
@@ -167,6 +171,9 @@ class SQLitePipeline(_StatsMixin):
 
     def close_spider(self) -> None:
         self.commit()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Write the run's row: requests, new, updated, dropped, errors, status."""
         stats = self.crawler.stats
         summary = {
             "requests": stats.get_value("downloader/request_count", 0),
@@ -175,11 +182,13 @@ class SQLitePipeline(_StatsMixin):
             "dropped": stats.get_value("maraude/dropped", 0),
             "errors": stats.get_value("log_count/ERROR", 0),
         }
-        reason = stats.get_value("finish_reason", "finished")
-        status = "ok" if reason == "finished" and not summary["errors"] else "failed"
-        if reason == "finished" and summary["errors"]:
-            status = "errors"
-        mdb.finish_crawl_run(self.db, self.run_id, status, summary)
+        if reason != "finished":
+            status = "failed"
+        else:
+            status = "errors" if summary["errors"] else "ok"
+        database = mdb.open_db(self.db_path)  # the spider's own is closed by now
+        mdb.finish_crawl_run(database, self.run_id, status, summary)
+        database.close()
 
     def process_item(self, item: PostItem) -> PostItem:
         row = post_row(item)

@@ -31,3 +31,8 @@ ITEM_PIPELINES = {
 }
 # Never print items (post text, handles) in the log.
 LOG_FORMATTER = "crawlers.logformatter.PrivacyLogFormatter"
+
+# Pause a host on HTTP 429 and rate-limit headers (x-ratelimit-*, RateLimit-*).
+# Above 550: a 429 reaches it before Scrapy's RetryMiddleware retries at once.
+DOWNLOADER_MIDDLEWARES = {"crawlers.middlewares.RateLimitMiddleware": 560}
+MARAUDE_MAX_RATELIMIT_WAIT = 900

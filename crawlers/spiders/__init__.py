@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from crawlers.spiders.bluesky import BlueskySpider
+from crawlers.spiders.discourse import DiscourseSpider
+from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.reddit import RedditSpider
 
-SPIDERS = {"reddit": RedditSpider}
+SPIDERS = {
+    "reddit": RedditSpider,
+    "discourse": DiscourseSpider,
+    "mastodon": MastodonSpider,
+    "bluesky": BlueskySpider,
+}

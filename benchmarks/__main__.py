@@ -1,0 +1,21 @@
+"""Run every benchmark: ``python -m benchmarks`` (``make bench``).
+
+Each one prints its figures and ratios; docs/benchmarks.md records them.
+"""
+
+from __future__ import annotations
+
+from benchmarks import classify, crawl, queue
+
+
+def main() -> None:
+    print("== crawl ==")
+    crawl.run(20_000)
+    print("\n== classify ==")
+    classify.run(2_000, 100_000)
+    print("\n== queue ==")
+    queue.run(1_000_000, 100_000)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Classification throughput: ``maraude classify`` against bare encoding.
+
+Fills a database with N synthetic French posts, then in one run times (1) the
+default model's embedder alone on the same texts and (2) the whole
+``classify_db`` (features, heads, lexicon, tagger, storage of predictions and
+leads). Prints posts/s, the overhead ratio, and the peak memory of a separate
+classify process over a larger database.
+
+    python -m benchmarks.classify [--posts 2000] [--memory-posts 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from maraude import db as mdb
+from maraude.config import PROJECT_ROOT
+
+PHRASES = [
+    "bonjour je sais pas si j'ai droit au rsa",
+    "la caf me demande encore des papiers",
+    "mon loyer est en retard depuis deux mois",
+    "le frigo est vide et c'est seulement le 12",
+    "je suis au chomage et je m'en sors plus",
+    "merci pour vos conseils sur le velo",
+    "quelqu'un connait un bon garage a lyon",
+    "j'en peux plus de cette vie",
+    "ma mere a 80 ans et vit avec le minimum",
+    "on cherche une recette de gateau facile",
+]
+
+
+def texts(n: int, seed: int = 1) -> list[str]:
+    rng = random.Random(seed)
+    return [". ".join(rng.choices(PHRASES, k=rng.randint(1, 5))) for _ in range(n)]
+
+
+def fill(path: Path, n: int) -> None:
+    database = mdb.open_db(path)
+    with database.atomic():
+        database.conn.executemany(
+            "INSERT INTO posts (platform, site, source, native_id, text, fetched_at, "
+            "content_hash) VALUES ('reddit', 'x', 'bench', ?, ?, "
+            "'2026-11-25T00:00:00Z', ?)",
+            ((str(i), t, str(i)) for i, t in enumerate(texts(n))),
+        )
+    database.close()
+
+
+MEMORY_CHILD = """
+import resource, sys
+from classifier.model import load_model
+from classifier.run import classify_db
+from maraude import db as mdb
+model = load_model(sys.argv[2])
+counts = classify_db(mdb.open_db(sys.argv[1]), model, batch_size=64)
+print(counts["scored"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run(n: int, memory_posts: int) -> dict[str, float]:
+    from classifier.model import load_model
+    from classifier.run import classify_db
+
+    model_dir = PROJECT_ROOT / "models" / "default"
+    model = load_model(model_dir)
+    sample = texts(n)
+    model.embedder_.encode(sample[:64])  # warm up
+    t = time.perf_counter()
+    for start in range(0, n, 64):
+        model.embedder_.encode(sample[start : start + 64])
+    bare = n / (time.perf_counter() - t)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.db"
+        fill(path, n)
+        database = mdb.open_db(path)
+        t = time.perf_counter()
+        classify_db(database, model, batch_size=64)
+        full = n / (time.perf_counter() - t)
+        figures = {
+            "bare encoding posts/s": bare,
+            "classify posts/s": full,
+            "overhead": bare / full - 1,
+        }
+        print(f"embedder alone   {bare:8.0f} posts/s")
+        print(
+            f"maraude classify {full:8.0f} posts/s  (overhead "
+            f"{figures['overhead']:.0%}; target ≤ 15 %, ≥ 100 posts/s)"
+        )
+        if memory_posts:
+            big = Path(tmp) / "big.db"
+            fill(big, memory_posts)
+            out = subprocess.run(
+                [sys.executable, "-c", MEMORY_CHILD, str(big), str(model_dir)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            peak_mb = int(out[1]) / 1024
+            figures["peak memory MB"] = peak_mb
+            print(
+                f"peak memory classifying {int(out[0]):,} posts: {peak_mb:.0f} MB "
+                "(target < 1,500 MB)"
+            )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=2000)
+    parser.add_argument("--memory-posts", type=int, default=100_000)
+    args = parser.parse_args()
+    print(json.dumps(run(args.posts, args.memory_posts)))
+
+
+if __name__ == "__main__":
+    main()
