@@ -597,6 +597,33 @@ def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
         db.audit(database, _operator(), "purge", None, None, {"posts": report["posts"]})
 
 
+@cli.command()
+@db_option
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False),
+    help="TOML file of [[sources]] (default: config/sources.toml).",
+)
+@click.pass_context
+@handle_errors
+def recheck(ctx: click.Context, db_path: str | None, sources_file: str | None) -> None:
+    """Re-check open leads at their source; purge posts deleted there.
+
+    \b
+    Example:
+      maraude recheck --db maraude.db
+    """
+    from maraude import commands
+
+    result = commands.recheck_leads(_config(ctx), db_path, sources_file)
+    click.echo(
+        f"Checked {result.checked} posts of open leads: {result.deleted} "
+        f"deleted at their source (purged here), {result.unknown} unknown "
+        "(kept)."
+    )
+
+
 @cli.group()
 def optout() -> None:
     """The opt-out register: people and posts never to be collected."""

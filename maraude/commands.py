@@ -95,6 +95,30 @@ def import_posts(path: Path, source: str, db_path: str | Path | None) -> Any:
     return import_file(path, source, resolve_db_path(db_path), get_secret())
 
 
+def recheck_leads(
+    config: Config, db_path: str | Path | None, sources_file: str | Path | None
+) -> Any:
+    """Deletion sync (see :mod:`crawlers.recheck`)."""
+    from crawlers.recheck import recheck
+
+    path = resolve_db_path(db_path)
+    sources = load_sources(sources_file or config.path(config.crawl.sources_file))
+    result = recheck(
+        path, sources, user_agent=config.crawl.user_agent, delay=config.crawl.delay
+    )
+    database = mdb.open_db(path)
+    mdb.audit(
+        database,
+        "cli",
+        "recheck",
+        None,
+        None,
+        {"checked": result.checked, "deleted": result.deleted},
+    )
+    database.close()
+    return result
+
+
 def format_crawl_table(results: Sequence[Any]) -> str:
     head = ("source", "platform", "requests", "new", "updated", "dropped", "errors")
     rows = [head] + [

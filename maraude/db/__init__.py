@@ -43,7 +43,15 @@ from maraude.db.posts import (
     unscored_posts,
     upsert_post,
 )
-from maraude.db.retention import Policy, backup, export_labels, purge, text_hash
+from maraude.db.retention import (
+    Policy,
+    backup,
+    delete_posts,
+    export_labels,
+    open_lead_posts,
+    purge,
+    text_hash,
+)
 from maraude.db.schema import LEAD_STATUSES, OPEN_STATUSES, ROLES, migrations
 from maraude.db.users import (
     add_label,
@@ -75,6 +83,7 @@ __all__ = [
     "count_unscored",
     "counts",
     "crawl_runs",
+    "delete_posts",
     "escalate_lead",
     "export_labels",
     "finish_crawl_run",
@@ -93,6 +102,7 @@ __all__ = [
     "migrations",
     "now_iso",
     "open_db",
+    "open_lead_posts",
     "optout_hashes",
     "purge",
     "refresh_priorities",

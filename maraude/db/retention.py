@@ -83,6 +83,37 @@ def _selections(
     return {"old_posts": old_posts, "closed_leads": closed, "opted_out": opted}
 
 
+def delete_posts(db: Database, post_ids: list[int]) -> int:
+    """Delete posts with their predictions, leads, index rows and cached embeddings."""
+    with db.atomic():
+        for start in range(0, len(post_ids), 500):
+            chunk = post_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            texts = db.execute(
+                f"SELECT text FROM posts WHERE id IN ({marks})", chunk
+            ).fetchall()
+            hashes = [text_hash(t[0]) for t in texts]
+            if hashes:
+                db.execute(
+                    f"DELETE FROM embeddings WHERE text_hash IN "
+                    f"({','.join('?' * len(hashes))})",
+                    hashes,
+                )
+            db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+    return len(post_ids)
+
+
+def open_lead_posts(db: Database) -> list[dict]:
+    """Posts behind open leads, for ``maraude recheck``."""
+    return list(
+        db.query(
+            "SELECT p.id, p.platform, p.site, p.source, p.native_id, p.url "
+            "FROM leads l JOIN posts p ON p.id = l.post_id "
+            "WHERE l.status IN ('new', 'claimed', 'escalated') ORDER BY p.id"
+        )
+    )
+
+
 def purge(
     db: Database, policy: Policy, *, dry_run: bool = False, secret: str | None = None
 ) -> dict[str, int]:
@@ -106,20 +137,7 @@ def purge(
     if dry_run:
         return report
     with db.atomic():
-        for start in range(0, len(post_ids), 500):
-            chunk = post_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            texts = db.execute(
-                f"SELECT text FROM posts WHERE id IN ({marks})", chunk
-            ).fetchall()
-            hashes = [text_hash(t[0]) for t in texts]
-            if hashes:
-                db.execute(
-                    f"DELETE FROM embeddings WHERE text_hash IN "
-                    f"({','.join('?' * len(hashes))})",
-                    hashes,
-                )
-            db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+        delete_posts(db, post_ids)
         db.execute(
             "DELETE FROM labels WHERE created_at < ?", [_ago(policy.labels_days)]
         )
