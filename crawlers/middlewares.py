@@ -29,10 +29,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 try:
     from scrapy.utils.asyncio import sleep as _sleep  # Scrapy ≥ 2.18
@@ -232,3 +235,27 @@ def _structured(value: str | None) -> dict[str, float]:
     if not value:
         return {}
     return {k: float(v) for k, v in _STRUCTURED.findall(value)}
+
+
+class OrderlyRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt check, with every waiting request really checked.
+
+    In Scrapy 2.19 the parsed robots.txt reaches only the first request that
+    waits for it: the result of the shared Deferred is consumed, and later
+    waiters get None, which means "allowed". Each waiter here gets a Deferred of
+    its own, fed with the parser while the shared one passes it on unchanged.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):
+            waiter: Deferred[RobotParser | None] = Deferred()
+
+            def relay(result: Any) -> Any:
+                waiter.callback(result)
+                return result
+
+            pending.addBoth(relay)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)

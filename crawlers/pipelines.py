@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import call_later
 
 from crawlers.items import PostItem
+from crawlers.storage import release_db, shared_db
 from crawlers.text import guess_lang, normalise
 from maraude import db as mdb
 from maraude.privacy import author_hash, content_hash, mask_text, url_hash
@@ -115,9 +116,7 @@ class PseudonymisePipeline(_StatsMixin):
         return cls(crawler)
 
     def open_spider(self) -> None:
-        database = mdb.open_db(self.crawler.settings.get("MARAUDE_DB"))
-        self.optout = mdb.optout_hashes(database)
-        database.close()
+        self.optout = mdb.optout_hashes(self.crawler.spider.db)
 
     def process_item(self, item: PostItem) -> PostItem:
         if not pseudonymise_item(item, self.secret, self.optout):
@@ -186,9 +185,13 @@ class SQLitePipeline(_StatsMixin):
             status = "failed"
         else:
             status = "errors" if summary["errors"] else "ok"
-        database = mdb.open_db(self.db_path)  # the spider's own is closed by now
-        mdb.finish_crawl_run(database, self.run_id, status, summary)
-        database.close()
+        # The spider has let the shared connection go: take it back a moment
+        # (opening a second one could wait on another source's transaction).
+        database = shared_db(self.db_path)
+        try:
+            mdb.finish_crawl_run(database, self.run_id, status, summary)
+        finally:
+            release_db(self.db_path)
 
     def process_item(self, item: PostItem) -> PostItem:
         row = post_row(item)

@@ -34,5 +34,11 @@ LOG_FORMATTER = "crawlers.logformatter.PrivacyLogFormatter"
 
 # Pause a host on HTTP 429 and rate-limit headers (x-ratelimit-*, RateLimit-*).
 # Above 550: a 429 reaches it before Scrapy's RetryMiddleware retries at once.
-DOWNLOADER_MIDDLEWARES = {"crawlers.middlewares.RateLimitMiddleware": 560}
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.RateLimitMiddleware": 560,
+    # Scrapy 2.19's robots.txt check lets requests through that wait while
+    # robots.txt is downloaded: ours checks every one of them.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.OrderlyRobotsTxtMiddleware": 100,
+}
 MARAUDE_MAX_RATELIMIT_WAIT = 900

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.discourse import DiscourseSpider
+from crawlers.spiders.forum import ForumSpider
 from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.reddit import RedditSpider
+from crawlers.spiders.rss import RssSpider
+from crawlers.spiders.telegram import TelegramSpider
 
 SPIDERS = {
     "reddit": RedditSpider,
     "discourse": DiscourseSpider,
     "mastodon": MastodonSpider,
     "bluesky": BlueskySpider,
+    "rss": RssSpider,
+    "forum": ForumSpider,
+    "telegram": TelegramSpider,
 }

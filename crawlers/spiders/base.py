@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import scrapy
 
+from crawlers.storage import release_db, shared_db
 from crawlers.walk import FeedWalk
 from maraude import db as mdb
 from maraude.sources import Source
@@ -34,9 +35,15 @@ class SourceSpider(scrapy.Spider):
 
     @property
     def db(self) -> Any:
-        """A connection of the spider's own, for reading what is already stored."""
+        """The crawl's connection, shared by every spider and pipeline in the process.
+
+        One connection means one transaction at a time: posts and the walk
+        checkpoints that vouch for them commit together, and two sources crawled
+        at once never wait on each other's write lock (which, on the one reactor
+        thread, would be a deadlock).
+        """
         if self._db is None:
-            self._db = mdb.open_db(self.crawler.settings.get("MARAUDE_DB"))
+            self._db = shared_db(self.crawler.settings.get("MARAUDE_DB"))
         return self._db
 
     def state(self) -> dict[str, Any]:
@@ -73,7 +80,7 @@ class SourceSpider(scrapy.Spider):
         for key, walk in self._walks.items():
             self._save_feed(key, walk.final())
         if self._db is not None:
-            self._db.close()
+            release_db(self.crawler.settings.get("MARAUDE_DB"))
 
 
 def load_json(response: Any) -> Any:

@@ -164,3 +164,23 @@ def test_debug_logs_never_hold_post_text_or_handles(
         data = child["data"]
         assert data["title"] not in result.stderr  # …without what people wrote
         assert f"'{data['author']}'" not in result.stderr
+
+
+def test_several_sources_in_one_run_share_the_database(db_path, tmp_path):
+    from maraude.demo.server import DemoServer
+
+    with DemoServer(page_size=5) as server:
+        toml = "".join(
+            f'[[sources]]\nname = "{sub}"\nplatform = "reddit"\n'
+            f'base_url = "{server.base_url}"\nsubreddits = ["{sub}"]\n'
+            for sub in server.subreddits
+        )
+        result = run_crawl(db_path, toml, tmp_path)
+        expected = len(server.data.posts)
+    assert result.returncode == 0, result.stderr
+    database = mdb.open_db(db_path)
+    assert mdb.counts(database)["posts"] == expected
+    runs = mdb.crawl_runs(database)
+    assert len(runs) == 3
+    assert {r["status"] for r in runs} == {"ok"}
+    assert sum(r["new_posts"] for r in runs) == expected
