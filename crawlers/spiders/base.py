@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.storage import release_db, shared_db
 from crawlers.walk import FeedWalk
@@ -74,6 +76,25 @@ class SourceSpider(scrapy.Spider):
 
     def seen(self, site: str, native_id: str) -> bool:
         return mdb.has_post(self.db, self.platform, site, native_id)
+
+    def log_failure(self, failure: Any, *, quiet: bool = False) -> None:
+        """Log a failed request with its source and URL, never a post's text.
+
+        An ERROR is counted in the run's errors; a request ignored on purpose
+        (robots.txt, a duplicate) or marked ``quiet`` is only a WARNING.
+        """
+        status = failure.value.response.status if failure.check(HttpError) else None
+        quiet = quiet or bool(failure.check(IgnoreRequest) and status is None)
+        (self.logger.warning if quiet else self.logger.error)(
+            "request failed for source %s at %s: %s",
+            self.source.name,
+            failure.request.url,
+            f"HTTP {status}" if status else failure.value.__class__.__name__,
+        )
+
+    def on_error(self, failure: Any) -> None:
+        """The errback of every request: log it (spiders may do more)."""
+        self.log_failure(failure)
 
     def closed(self, reason: str) -> None:
         """Every item went through the pipelines: save each walk's final mark."""

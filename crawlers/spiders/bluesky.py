@@ -28,7 +28,7 @@ from typing import Any, ClassVar, NoReturn
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -216,16 +216,6 @@ class BlueskySpider(SourceSpider):
             created_at=_iso(record.get("createdAt")),
             parent_native_id=_parent(record),
             lang=_lang(record),
-        )
-
-    def on_error(self, failure: Any) -> None:
-        quiet = failure.check(IgnoreRequest) and not failure.check(HttpError)
-        status = failure.value.response.status if failure.check(HttpError) else None
-        (self.logger.warning if quiet else self.logger.error)(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            failure.request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
         )
 
 

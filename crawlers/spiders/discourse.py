@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 import scrapy
 from lxml import etree
 from lxml import html as lxml_html
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
@@ -356,18 +355,9 @@ class DiscourseSpider(SourceSpider):
         return data
 
     def on_error(self, failure: Any) -> Iterator[Any]:
-        request, status = failure.request, None
-        if failure.check(HttpError):
-            status = failure.value.response.status
-        quiet = request.meta.get("optional") or (
-            failure.check(IgnoreRequest) and not status
-        )
-        (self.logger.warning if quiet else self.logger.error)(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
-        )
+        request = failure.request
+        status = failure.value.response.status if failure.check(HttpError) else None
+        self.log_failure(failure, quiet=bool(request.meta.get("optional")))
         kwargs = request.cb_kwargs
         first_page = request.meta.get("feed") == "posts" and not kwargs.get("cursor")
         if first_page and status in (403, 404, 410):

@@ -327,16 +327,14 @@ class ForumSpider(SourceSpider):
             yield from self._follow(fallback, **request.cb_kwargs)
             return
         # A page robots.txt forbids is no error, unless the source asked for it.
-        robots = failure.check(IgnoreRequest) and not failure.check(HttpError)
-        log = self.logger.error
-        if robots and not request.meta.get("start"):
-            log = self.logger.warning
-        log(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
-        )
+        if request.meta.get("start") and failure.check(IgnoreRequest):
+            self.logger.error(
+                "start URL %s of source %s is forbidden by robots.txt",
+                request.url,
+                self.source.name,
+            )
+            return
+        self.log_failure(failure)
 
     def closed(self, reason: str) -> None:
         """Every item went through the pipelines: save what each thread holds."""

@@ -26,9 +26,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
@@ -158,16 +156,6 @@ class MastodonSpider(SourceSpider):
     def _parse_author(account: dict[str, Any]) -> str | None:
         acct = account.get("acct")
         return str(acct) if acct else None
-
-    def on_error(self, failure: Any) -> None:
-        quiet = failure.check(IgnoreRequest) and not failure.check(HttpError)
-        status = failure.value.response.status if failure.check(HttpError) else None
-        (self.logger.warning if quiet else self.logger.error)(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            failure.request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
-        )
 
 
 def _order(status: Any) -> int | None:

@@ -211,14 +211,6 @@ class RedditSpider(SourceSpider):
             thread_title=post.title or None,
         )
 
-    def on_error(self, failure: Any) -> None:
-        self.logger.error(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            failure.request.url,
-            failure.value.__class__.__name__,
-        )
-
 
 def _listing_data(response: Response) -> dict[str, Any] | None:
     """The ``data`` of a Listing, or None when the body is not one."""

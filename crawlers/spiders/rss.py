@@ -28,7 +28,6 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from parsel import Selector
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
@@ -134,15 +133,6 @@ class RssSpider(SourceSpider):
             "link[@rel='alternate']/@href | link[not(@rel)]/@href"
         ).get() or _first(entry, "link")
         return response.urljoin(href.strip()) if href else None
-
-    def on_error(self, failure: Any) -> None:
-        status = failure.value.response.status if failure.check(HttpError) else None
-        self.logger.error(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            failure.request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
-        )
 
     def closed(self, reason: str) -> None:
         """Every item went through the pipelines: keep the feed's validators."""

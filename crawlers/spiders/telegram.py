@@ -26,7 +26,6 @@ from urllib.parse import urlparse
 import scrapy
 from parsel import Selector
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
@@ -158,13 +157,7 @@ class TelegramSpider(SourceSpider):
 
     def on_error(self, failure: Any) -> Iterator[scrapy.Request]:
         yield from self._release()
-        status = failure.value.response.status if failure.check(HttpError) else None
-        self.logger.error(
-            "request failed for source %s at %s: %s",
-            self.source.name,
-            failure.request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
-        )
+        self.log_failure(failure)
 
 
 def _message_number(data_post: str) -> int:
