@@ -28,6 +28,9 @@ PLATFORM_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "forum": {"start_urls": list, "engine": str, "selectors": dict},
 }
 
+FORUM_ENGINES = ("phpbb", "vbulletin", "xenforo", "forumotion", "smf", "invision")
+FORUM_SELECTORS = ("thread_link", "post", "author", "text", "date", "next_page")
+
 REQUIRED_KEYS: dict[str, set[str]] = {
     "reddit": set(),  # subreddits or query: checked below
     "discourse": {"base_url"},
@@ -64,6 +67,31 @@ class Source:
         return bool(hosts) and hosts <= {"127.0.0.1", "localhost", "::1"}
 
 
+def _check_forum(settings: dict[str, Any], where: str) -> None:
+    engine, selectors = settings.get("engine"), settings.get("selectors")
+    if (engine is None) == (selectors is None):
+        raise ConfigError(
+            f"{where}: give either 'engine' ({', '.join(FORUM_ENGINES)}) or "
+            "'selectors' (CSS for any other board), not both nor neither."
+        )
+    if engine is not None and engine not in FORUM_ENGINES:
+        raise ConfigError(
+            f"{where}: unknown engine {engine!r}; known: {', '.join(FORUM_ENGINES)}, "
+            "or describe the board with 'selectors'."
+        )
+    if selectors is not None:
+        unknown = set(selectors) - set(FORUM_SELECTORS)
+        missing = {"post", "text"} - set(selectors)
+        if unknown or missing:
+            raise ConfigError(
+                f"{where}: selectors need at least 'post' and 'text' and may hold "
+                f"{', '.join(FORUM_SELECTORS)}"
+                + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
+                + (f"; missing: {', '.join(sorted(missing))}" if missing else "")
+                + "."
+            )
+
+
 def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
     where = f"{path}: source #{index + 1}"
     name = entry.get("name")
@@ -98,6 +126,8 @@ def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
         missing = {"subreddits (or query)"}
     if missing:
         raise ConfigError(f"{where}: missing key(s) {', '.join(sorted(missing))}.")
+    if platform == "forum":
+        _check_forum(settings, where)
     for key, kind in (("enabled", bool), ("schedule", str)):
         if key in entry and not isinstance(entry[key], kind):
             raise ConfigError(f"{where}: key '{key}' must be {kind.__name__}.")

@@ -67,6 +67,26 @@ def test_bad_sources_are_clear_errors(tmp_path, text, message):
     assert message in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ('start_urls = ["http://x"]\n', "either 'engine'"),
+        ('start_urls = ["http://x"]\nengine = "wordpress"\n', "unknown engine"),
+        ('start_urls = ["http://x"]\nselectors = { post = "div" }\n', "missing: text"),
+        (
+            'start_urls = ["http://x"]\nselectors = { post = "div", text = "p", '
+            'avatar = "img" }\n',
+            "unknown: avatar",
+        ),
+    ],
+)
+def test_forum_sources_are_checked_when_loaded(tmp_path, settings, message):
+    text = '[[sources]]\nname = "f"\nplatform = "forum"\n' + settings
+    with pytest.raises(ConfigError) as err:
+        load_sources(write(tmp_path, text))
+    assert message in str(err.value)
+
+
 def test_missing_sources_file(tmp_path):
     with pytest.raises(ConfigError, match="Sources file not found"):
         load_sources(tmp_path / "none.toml")
