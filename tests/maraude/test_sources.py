@@ -15,7 +15,15 @@ def write(tmp_path, text):
 
 def test_shipped_sources_file_is_valid():
     sources = load_sources(PROJECT_ROOT / "config" / "sources.toml")
-    assert {s.platform for s in sources} == {"reddit"}
+    assert {s.platform for s in sources} == {
+        "reddit",
+        "discourse",
+        "mastodon",
+        "bluesky",
+        "rss",
+        "forum",
+        "telegram",
+    }
     assert not any(s.enabled for s in sources)  # nothing crawls until enabled
 
 
