@@ -526,8 +526,8 @@ def schedule(
 ) -> None:
     """Crawl each enabled source on its cron `schedule`, in the foreground.
 
-    New posts are classified after each crawl, and the retention purge runs
-    every night at 03:17. Meant for a systemd service (see docs/deployment.md).
+    New posts are classified after each crawl; every night at 03:17 open leads
+    are rechecked at their source and the retention purge runs. Meant for a systemd service (see docs/deployment.md).
     Never runs two crawls of one source at once, even beside `maraude crawl`.
 
     \b

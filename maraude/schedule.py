@@ -26,7 +26,7 @@ from maraude.sources import Source
 logger = logging.getLogger(__name__)
 
 
-PURGE = "purge"  # the name of the daily retention job
+PURGE = "purge"  # the name of the nightly job: recheck, then purge
 PURGE_CRON = "17 3 * * *"
 
 
@@ -80,10 +80,17 @@ def run_job(
 ) -> int:
     """Crawl one source (then classify) in child processes; the crawl's exit code.
 
-    The job named :data:`PURGE` runs ``maraude purge`` instead.
+    The job named :data:`PURGE` runs ``maraude recheck`` (posts deleted at their
+    source) then ``maraude purge`` (the retention policy) instead.
     """
     common = ["--config", config_path] if config_path else []
     if source == PURGE:
+        subprocess.run(  # noqa: S603
+            _maraude(
+                *common, "recheck", "--db", str(db_path), "--sources", str(sources_file)
+            ),
+            check=False,
+        )
         purge = subprocess.run(  # noqa: S603
             _maraude(*common, "purge", "--db", str(db_path)), check=False
         )
