@@ -527,8 +527,9 @@ def schedule(
     """Crawl each enabled source on its cron `schedule`, in the foreground.
 
     New posts are classified after each crawl; every night at 03:17 open leads
-    are rechecked at their source and the retention purge runs. Meant for a systemd service (see docs/deployment.md).
-    Never runs two crawls of one source at once, even beside `maraude crawl`.
+    are rechecked at their source and the retention purge runs. Meant for a
+    systemd service (see docs/deployment.md). Never runs two crawls of one
+    source at once, even beside `maraude crawl`.
 
     \b
     Example:
