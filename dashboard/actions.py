@@ -32,13 +32,24 @@ def can_act(user: User) -> bool:
     return user.get("role") in ACT_ROLES
 
 
-def _require(
-    db: Database, user: User, roles: frozenset[str], action: str, lead_id: int | None
+def require(
+    db: Database,
+    user: User,
+    roles: frozenset[str],
+    action: str,
+    object_id: int | str | None,
+    object_type: str = "lead",
 ) -> None:
+    """Raise :class:`PermissionDenied` (audited) unless the role is in ``roles``."""
     if user.get("role") in roles:
         return
     mdb.audit(
-        db, user.get("username", "?"), "denied", "lead", lead_id, {"action": action}
+        db,
+        user.get("username", "?"),
+        "denied",
+        object_type,
+        object_id,
+        {"action": action},
     )
     raise PermissionDenied(
         f"Your role ({user.get('role')}) does not allow this action ({action}). "
@@ -61,7 +72,7 @@ def view_lead(
     ``record=False`` skips the audit line (a page re-rendering a lead it already
     recorded).
     """
-    _require(db, user, VIEW_ROLES, "view", lead_id)
+    require(db, user, VIEW_ROLES, "view", lead_id)
     lead = mdb.get_lead(db, lead_id)
     if lead is not None and record:
         _audit(db, user, "view", lead_id)
@@ -70,14 +81,14 @@ def view_lead(
 
 def claim(db: Database, user: User, lead_id: int, minutes: int) -> None:
     """Claim a lead for ``minutes``; :class:`ClaimError` if someone else holds it."""
-    _require(db, user, ACT_ROLES, "claim", lead_id)
+    require(db, user, ACT_ROLES, "claim", lead_id)
     mdb.claim_lead(db, lead_id, user["username"], minutes)
     _audit(db, user, "claim", lead_id)
 
 
 def next_lead(db: Database, user: User, minutes: int) -> int | None:
     """Claim the top claimable lead in one step; its id, or None if none is left."""
-    _require(db, user, ACT_ROLES, "claim", None)
+    require(db, user, ACT_ROLES, "claim", None)
     lead_id = mdb.claim_next(db, user["username"], minutes)
     if lead_id is not None:
         _audit(db, user, "claim", lead_id, next=True)
@@ -85,14 +96,14 @@ def next_lead(db: Database, user: User, minutes: int) -> int | None:
 
 
 def release(db: Database, user: User, lead_id: int) -> None:
-    _require(db, user, ACT_ROLES, "release", lead_id)
+    require(db, user, ACT_ROLES, "release", lead_id)
     mdb.release_lead(db, lead_id, user["username"])
     _audit(db, user, "release", lead_id)
 
 
 def reply(db: Database, user: User, lead_id: int, text: str) -> None:
     """Record that the user answered on the platform, with the text they sent."""
-    _require(db, user, ACT_ROLES, "reply", lead_id)
+    require(db, user, ACT_ROLES, "reply", lead_id)
     if not text.strip():
         raise InputError("Paste the reply you sent before marking the lead replied.")
     mdb.mark_replied(db, lead_id, user["username"], text.strip())
@@ -101,7 +112,7 @@ def reply(db: Database, user: User, lead_id: int, text: str) -> None:
 
 def not_relevant(db: Database, user: User, lead_id: int) -> None:
     """Close a lead as not relevant and keep it, masked, as a negative example."""
-    _require(db, user, ACT_ROLES, "not_relevant", lead_id)
+    require(db, user, ACT_ROLES, "not_relevant", lead_id)
     lead = mdb.get_lead(db, lead_id)
     mdb.mark_not_relevant(db, lead_id, user["username"])
     if lead is not None:
@@ -120,15 +131,21 @@ def not_relevant(db: Database, user: User, lead_id: int) -> None:
 
 def escalate(db: Database, user: User, lead_id: int, note: str = "") -> None:
     """Hand a held lead to a senior, with an optional note."""
-    _require(db, user, ACT_ROLES, "escalate", lead_id)
+    require(db, user, ACT_ROLES, "escalate", lead_id)
     mdb.escalate_lead(db, lead_id, user["username"], note.strip())
     _audit(db, user, "escalate", lead_id)
 
 
 def note(db: Database, user: User, lead_id: int, text: str) -> None:
     """Append a note to a lead (kept with the lead, not in the audit log)."""
-    _require(db, user, ACT_ROLES, "note", lead_id)
+    require(db, user, ACT_ROLES, "note", lead_id)
     if not text.strip():
         return
     mdb.add_note(db, lead_id, user["username"], text.strip())
     _audit(db, user, "note", lead_id)
+
+
+def view_page(db: Database, user: User, page: str) -> None:
+    """Record that the user opened a page of figures or settings (audited)."""
+    require(db, user, VIEW_ROLES, "page_view", page, "page")
+    mdb.audit(db, user["username"], "page_view", "page", page)

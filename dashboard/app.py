@@ -23,14 +23,23 @@ logger = logging.getLogger(__name__)
 
 st.set_page_config(page_title="Maraude", page_icon=":material/volunteer_activism:")
 
-#: Every page, with the roles that see it (Label, Activity and Admin come later).
+#: Every page, with the roles that see it. The actions behind each page check
+#: the role again server-side (dashboard/actions.py and friends).
 PAGES = (
     ("pages/queue.py", "File d'attente", ":material/inbox:", "queue"),
     ("pages/lead.py", "Lead", ":material/article:", "lead"),
+    ("pages/label.py", "Étiqueter", ":material/label:", "label"),
+    ("pages/adjudication.py", "Arbitrage", ":material/balance:", "adjudication"),
+    ("pages/activity.py", "Activité", ":material/monitoring:", "activity"),
+    ("pages/admin.py", "Administration", ":material/settings:", "admin"),
 )
 ROLES_BY_PAGE = {
     "queue": {"worker", "senior", "moderator", "admin"},
     "lead": {"worker", "senior", "moderator", "admin"},
+    "label": {"moderator", "admin"},
+    "adjudication": {"senior", "moderator", "admin"},
+    "activity": {"worker", "senior", "moderator", "admin"},
+    "admin": {"admin"},
 }
 
 

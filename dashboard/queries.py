@@ -87,6 +87,7 @@ def clear() -> None:
     """Forget cached reads after a write, so the next render shows it."""
     status_counts.clear()
     leads.clear()
+    unclaimed_crises.clear()
 
 
 def session() -> tuple[str, Database, dict[str, Any], Config]:
@@ -96,3 +97,34 @@ def session() -> tuple[str, Database, dict[str, Any], Config]:
     """
     state = st.session_state
     return state["db_path"], connect(state["db_path"]), state["user"], state["config"]
+
+
+# -- figures (cached longer: they move slowly) -------------------------------------
+
+FIGURES_TTL = 60
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def unclaimed_crises(path: str, minutes: int) -> list[dict[str, Any]]:
+    """Crisis leads nobody has held for ``minutes`` (the seniors' red banner)."""
+    return mdb.unclaimed_crises(connect(path), minutes)
+
+
+@st.cache_data(ttl=FIGURES_TTL, show_spinner=False)
+def leads_per_day(path: str, by: str, days: int) -> list[dict[str, Any]]:
+    return mdb.leads_per_day(connect(path), by, days)
+
+
+@st.cache_data(ttl=FIGURES_TTL, show_spinner=False)
+def outcome_summary(path: str, days: int) -> dict[str, Any]:
+    return mdb.outcome_summary(connect(path), days)
+
+
+@st.cache_data(ttl=FIGURES_TTL, show_spinner=False)
+def crawl_health(path: str, days: int) -> list[dict[str, Any]]:
+    return mdb.crawl_health(connect(path), days)
+
+
+@st.cache_data(ttl=FIGURES_TTL, show_spinner=False)
+def crawl_per_day(path: str, days: int) -> list[dict[str, Any]]:
+    return mdb.crawl_per_day(connect(path), days)

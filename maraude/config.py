@@ -65,12 +65,26 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    crisis_unclaimed_minutes: int = 15
+    dashboard_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_from: str = ""
+    smtp_to: tuple[str, ...] = ()
+    webhook_url: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def path(self, value: str) -> Path:
         """Resolve a path from the config against the project folder."""

@@ -13,6 +13,8 @@ from maraude.db import LEAD_STATUSES, now_iso
 logger = logging.getLogger(__name__)
 
 LEAD_PAGE = "pages/lead.py"
+#: Roles that see the red banner of crisis leads nobody has claimed in time.
+ALERT_ROLES = ("senior", "admin")
 
 db_path, db, user, config = queries.session()
 catalogue = queries.catalogue()
@@ -63,9 +65,9 @@ def row(lead: dict) -> None:
                 st.badge("mineur·e", color="orange")
             status = wording.STATUSES.get(lead["status"], lead["status"])
             if lead["status"] == "claimed":
-                expired = (lead["claim_expires_at"] or "") < now_iso()
+                until = lead["claim_expires_at"] or ""
                 status += f" par {lead['claimed_by']}" + (
-                    " (expiré)" if expired else ""
+                    " (expiré)" if until < now_iso() else f" jusqu'à {until[11:16]} UTC"
                 )
             facts = [
                 f"priorité {wording.number(round(lead['priority'], 2))}",
@@ -87,6 +89,10 @@ def row(lead: dict) -> None:
 
 @st.fragment(run_every="30s")
 def live_queue() -> None:
+    if user["role"] in ALERT_ROLES:
+        minutes = config.alerts.crisis_unclaimed_minutes
+        if crises := queries.unclaimed_crises(db_path, minutes):
+            st.error(wording.alert_line(crises), icon=":material/emergency:")
     counts = queries.status_counts(db_path)
     for col, status in zip(st.columns(len(LEAD_STATUSES)), LEAD_STATUSES, strict=True):
         col.metric(wording.STATUSES[status], counts.get(status, 0))

@@ -105,3 +105,84 @@ def explanation_lines(explanation: Any, prefix: str = "") -> list[str]:
         items = [str(v) for v in explanation]
         return [f"{prefix}{', '.join(items)}"] if items else []
     return [f"{prefix}{explanation}"] if explanation not in (None, "") else []
+
+
+# -- labelling, activity, administration ----------------------------------------------
+
+#: The labels a moderator sets, with their keyboard shortcut ("C" and "R" are
+#: reserved by Streamlit, hence digits).
+LABEL_KEYS = {"distress": "1", "crisis": "2", "rights": "3", "minor": "4"}
+LABEL_NAMES = {
+    **LABELS,
+    "minor": "mineur·e",
+    "non_recours_form": "forme de non-recours",
+}
+FORMS = {
+    None: "aucune / ne sait pas",
+    "non_connaissance": "non-connaissance",
+    "non_demande": "non-demande",
+    "non_reception": "non-réception",
+}
+ROLES = {
+    "worker": "intervenant·e",
+    "senior": "responsable",
+    "moderator": "modérateur·rice",
+    "admin": "administrateur·rice",
+}
+RUN_STATUSES = {
+    "ok": "ok",
+    "errors": "avec erreurs",
+    "failed": "échec",
+    "interrupted": "interrompue",
+    "running": "en cours",
+}
+CHANNELS = {
+    "email": "e-mail",
+    "reply": "réponse sur le fil",
+    "message": "message privé",
+    "form": "formulaire",
+    "letter": "courrier",
+    "phone": "téléphone",
+    "other": "autre",
+}
+
+
+def kappa(value: float | None) -> str:
+    """Cohen's kappa, or why it is not defined."""
+    return "n/d" if value is None else number(round(value, 2))
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)} %"
+
+
+def label_summary(label: dict[str, Any], topics: dict[str, str]) -> str:
+    """One moderator's label as a line: ``détresse, mineur·e · RSA · non-demande``."""
+    on = [LABEL_NAMES[k] for k in LABEL_KEYS if label.get(k)]
+    parts = [", ".join(on) or "aucune étiquette"]
+    if label.get("rights_topics"):
+        parts.append(", ".join(topics.get(r, r) for r in label["rights_topics"]))
+    if label.get("non_recours_form"):
+        parts.append(FORMS.get(label["non_recours_form"], label["non_recours_form"]))
+    return " · ".join(parts)
+
+
+def source_state(row: dict[str, Any]) -> str:
+    """Whether a source runs, and why (the TOML, or the dashboard's override)."""
+    if row["override"] is None:
+        if row["configured"] is None:
+            return "absente du fichier"
+        return "activée (fichier)" if row["configured"] else "désactivée (fichier)"
+    return "activée (forcé ici)" if row["override"] else "désactivée (forcé ici)"
+
+
+def alert_line(crises: list[dict[str, Any]]) -> str:
+    """The seniors' banner: every crisis lead left unclaimed, with its wait."""
+    items = [
+        f"lead {c['id']} ({c['platform']}, {c['age_minutes']} min)" for c in crises
+    ]
+    return (
+        f"**{len(crises)} message(s) de crise sans prise en charge** : "
+        + ", ".join(items)
+        + ". Prenez-les ou confiez-les maintenant."
+    )

@@ -223,3 +223,64 @@ def m003_open_queue_index(db: Database) -> None:
         "CREATE INDEX leads_open_queue ON leads(priority DESC, id) "
         "WHERE status IN ('new', 'claimed', 'escalated')"
     )
+
+
+@migrations()
+def m004_labelling_alerts_optout_requests(db: Database) -> None:
+    """Labelling queue, crisis alerts and the opt-out request log.
+
+    * ``labels.item_key``: the labelled post's ``content_hash``, kept when the
+      post is purged, so agreement between moderators outlives the post.
+    * ``label_holds``: a post handed to a moderator for a while, so two
+      moderators are not given the same single-label item at once.
+    * ``crisis_alerts``: one row per crisis lead that was left unclaimed (sent once).
+    * ``optout_requests``: opt-out requests received, acted on, confirmed (a
+      reference only: never the handle or URL, which go hashed to ``optout``).
+    """
+    db.execute("ALTER TABLE labels ADD COLUMN item_key TEXT")
+    db.execute(
+        "UPDATE labels SET item_key = (SELECT p.content_hash FROM posts p "
+        "WHERE p.id = labels.post_id) WHERE post_id IS NOT NULL"
+    )
+    db.execute("CREATE INDEX labels_item ON labels(item_key, origin)")
+    db.execute("CREATE INDEX labels_post ON labels(post_id, username)")
+    db.execute(
+        """
+        CREATE TABLE label_holds (
+            post_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+            username TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (post_id, username)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE crisis_alerts (
+            lead_id INTEGER PRIMARY KEY REFERENCES leads(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN
+                ('sending', 'sent', 'failed', 'no_channel')),
+            attempts INTEGER NOT NULL DEFAULT 1,
+            attempted_at TEXT NOT NULL,
+            sent_at TEXT,
+            channels TEXT NOT NULL DEFAULT '[]',  -- JSON: channels that worked
+            error TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE optout_requests (
+            id INTEGER PRIMARY KEY,
+            received_on TEXT NOT NULL,       -- date (YYYY-MM-DD)
+            channel TEXT NOT NULL,
+            reference TEXT NOT NULL,         -- e.g. a ticket number: never a handle
+            status TEXT NOT NULL DEFAULT 'received' CHECK (status IN
+                ('received', 'acted', 'confirmed')),
+            logged_by TEXT NOT NULL,
+            logged_at TEXT NOT NULL,
+            acted_at TEXT,
+            acted_by TEXT,
+            entry_kind TEXT,                 -- author or url (no value)
+            confirmed_on TEXT
+        )"""
+    )

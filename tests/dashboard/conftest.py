@@ -57,3 +57,16 @@ def app() -> Callable[..., AppTest]:
         return at
 
     return run
+
+
+@pytest.fixture
+def rich(db_path: Path) -> dict[str, int]:
+    """The seeded database plus history (past leads, crawl runs, labels)."""
+    return seed(db_path, rich=True)
+
+
+@pytest.fixture
+def rich_db(db_path: Path, rich: dict[str, int]) -> Iterator[Database]:
+    conn = mdb.open_db(db_path)
+    yield conn
+    conn.close()

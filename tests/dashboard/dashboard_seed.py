@@ -3,7 +3,10 @@
 To try the dashboard on the same data:
 ``python -m tests.dashboard.dashboard_seed /tmp/maraude-try.db``, then
 ``MARAUDE_DB=/tmp/maraude-try.db streamlit run dashboard/app.py``
-(users alice, bob: worker; mod: moderator; password :data:`PASSWORD`).
+(users alice, bob: worker; sam: senior; mod, mia: moderators; ada: admin;
+password :data:`PASSWORD`). ``--rich`` adds history for the Activity, Label and
+Admin pages (past leads and replies, crawl runs, posts to label, two moderators'
+labels that disagree, an opt-out request).
 """
 
 from __future__ import annotations
@@ -76,7 +79,17 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def seed(path: str | Path, *, demo: bool = False) -> dict[str, int]:
+USERS = (
+    ("alice", "worker"),
+    ("bob", "worker"),
+    ("sam", "senior"),
+    ("mod", "moderator"),
+    ("mia", "moderator"),
+    ("ada", "admin"),
+)
+
+
+def seed(path: str | Path, *, demo: bool = False, rich: bool = False) -> dict[str, int]:
     """Create the database at ``path``; lead ids by post name."""
     db = mdb.open_db(path)
     now = datetime.now(UTC)
@@ -108,14 +121,14 @@ def seed(path: str | Path, *, demo: bool = False) -> dict[str, int]:
     )
     names = {v: k for k, v in post_ids.items()}
     leads = {names[x["post_id"]]: x["id"] for x in mdb.list_leads(db, limit=None)}
-    for username, role in (
-        ("alice", "worker"),
-        ("bob", "worker"),
-        ("mod", "moderator"),
-    ):
+    for username, role in USERS:
         mdb.add_user(db, username, role, password_hash())
     if demo:
         mdb.set_meta(db, "demo", "1")
+    if rich:
+        from tests.dashboard.rich_seed import add_history
+
+        add_history(db)
     db.close()
     return leads
 
@@ -136,6 +149,8 @@ def elements(at: AppTest) -> list[tuple[str, str]]:
             value = node.value  # type: ignore[attr-defined]
         except Exception:  # some widgets have no value outside a session
             value = None
+        if hasattr(value, "to_csv"):  # a dataframe: its cells, as CSV text
+            value = value.to_csv(index=False)
         parts = [getattr(node, "label", None), value]
         text = " ".join(str(x) for x in parts if x and not isinstance(x, bool))
         found.append((getattr(node, "type", "?"), text))
@@ -153,4 +168,4 @@ def sign_in(at: AppTest, username: str, password: str) -> None:
 
 
 if __name__ == "__main__":
-    print(seed(sys.argv[1], demo="--demo" in sys.argv))
+    print(seed(sys.argv[1], demo="--demo" in sys.argv, rich="--rich" in sys.argv))

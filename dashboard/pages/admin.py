@@ -1,0 +1,36 @@
+"""Administration (admin role only): users and roles, sources, retention, opt-out."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from dashboard import admin_actions, queries
+from dashboard.pages import admin_parts, parts
+
+logger = logging.getLogger(__name__)
+
+db_path, db, user, config = queries.session()
+
+# The role is checked server-side before anything is read.
+if not st.session_state.get("admin_viewed"):
+    parts.attempt(admin_actions.view, db, user)
+    st.session_state["admin_viewed"] = True
+else:
+    parts.attempt(admin_actions.users, db, user)  # re-checked at every run
+
+st.title("Administration")
+parts.flash()
+
+users, sources, retention, optout = st.tabs(
+    ["Comptes et rôles", "Sources", "Conservation", "Désinscriptions"]
+)
+with users:
+    admin_parts.users_section(db, user)
+with sources:
+    admin_parts.sources_section(db, user, config)
+with retention:
+    admin_parts.retention_section(config)
+with optout:
+    admin_parts.optout_section(db, user)

@@ -1,0 +1,221 @@
+"""Sections of the Admin page: users, sources, retention, the opt-out register.
+
+Every write goes through :mod:`dashboard.admin_actions` (admin role checked
+server-side, audited). Handles and URLs typed for the opt-out register are
+hashed at once; the form is cleared on submit so they do not stay on screen.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlite_utils import Database
+
+from dashboard import admin_actions as admin
+from dashboard.pages import parts, wording
+from dashboard.queries import PLATFORMS
+from maraude.config import Config
+from maraude.db import CHANNELS, ROLES
+
+User = dict[str, Any]
+
+
+def users_section(db: Database, user: User) -> None:
+    rows = parts.attempt(admin.users, db, user)
+    st.dataframe(
+        [
+            {
+                "identifiant": r["username"],
+                "rôle": wording.ROLES[r["role"]],
+                "état": "désactivé" if r["disabled"] else "actif",
+                "créé le": r["created_at"][:10],
+            }
+            for r in rows
+        ],
+        hide_index=True,
+    )
+    names = [r["username"] for r in rows]
+    with st.form("user_change"):
+        cols = st.columns(3, vertical_alignment="bottom")
+        who = cols[0].selectbox("Compte", names)
+        role = cols[1].selectbox("Nouveau rôle", ROLES, format_func=wording.ROLES.get)
+        if cols[2].form_submit_button("Changer le rôle"):
+            parts.run_action("Rôle changé.", admin.set_role, db, user, who, role)
+            st.rerun()
+    cols = st.columns(3, vertical_alignment="bottom")
+    who = cols[0].selectbox("Compte à activer ou désactiver", names, key="who_enable")
+    disabled = next((r["disabled"] for r in rows if r["username"] == who), 0)
+    label = "Réactiver" if disabled else "Désactiver"
+    if cols[1].button(label, key="toggle_user"):
+        parts.run_action(
+            f"Compte {who} {'réactivé' if disabled else 'désactivé'}.",
+            admin.set_enabled,
+            db,
+            user,
+            who,
+            bool(disabled),
+        )
+        st.rerun()
+    with st.form("user_add", clear_on_submit=True):
+        st.markdown("**Ajouter un compte**")
+        cols = st.columns(2)
+        name = cols[0].text_input("Identifiant")
+        role = cols[1].selectbox("Rôle", ROLES, format_func=wording.ROLES.get)
+        password = st.text_input(
+            "Mot de passe (10 caractères au moins)", type="password"
+        )
+        if st.form_submit_button("Ajouter"):
+            parts.run_action(
+                "Compte ajouté.", admin.add_user, db, user, name, role, password
+            )
+            st.rerun()
+
+
+def sources_section(db: Database, user: User, config: Config) -> None:
+    rows = parts.attempt(admin.sources, db, user, config)
+    st.dataframe(
+        [
+            {
+                "source": r["name"],
+                "plateforme": r["platform"],
+                "état": wording.source_state(r),
+                "dernière collecte": (r["last_run_at"] or "jamais")[:16].replace(
+                    "T", " "
+                ),
+                "résultat": wording.RUN_STATUSES.get(
+                    r["last_status"], r["last_status"] or ""
+                ),
+            }
+            for r in rows
+        ],
+        hide_index=True,
+    )
+    if not rows:
+        return
+    choices = {None: "suivre le fichier", True: "activer", False: "désactiver"}
+    with st.form("source_override"):
+        cols = st.columns(3, vertical_alignment="bottom")
+        name = cols[0].selectbox("Source", [r["name"] for r in rows])
+        wanted = cols[1].selectbox("Réglage", list(choices), format_func=choices.get)
+        if cols[2].form_submit_button("Appliquer"):
+            platform = next(r["platform"] for r in rows if r["name"] == name)
+            parts.run_action(
+                "Réglage enregistré.",
+                admin.set_source,
+                db,
+                user,
+                name,
+                platform,
+                wanted,
+            )
+            st.rerun()
+    st.caption(f"Sources définies dans {config.crawl.sources_file}.")
+
+
+def retention_section(config: Config) -> None:
+    policy = config.privacy
+    st.dataframe(
+        [
+            {"données": "messages non retenus", "supprimés après": policy.posts_days},
+            {"données": "leads clos", "supprimés après": policy.closed_leads_days},
+            {
+                "données": "étiquettes (texte masqué)",
+                "supprimés après": policy.labels_days,
+            },
+            {"données": "journal d'audit", "supprimés après": policy.audit_days},
+        ],
+        hide_index=True,
+        column_config={"supprimés après": st.column_config.NumberColumn(format="%d j")},
+    )
+    st.markdown(
+        "Réglages en lecture seule : section `[privacy]` de la configuration. "
+        "La purge tourne chaque nuit avec `maraude schedule` ; à la main :"
+    )
+    st.code("maraude purge --dry-run\nmaraude purge", language="bash")
+
+
+def optout_section(db: Database, user: User) -> None:
+    counts = parts.attempt(admin.optout_counts, db, user)
+    cols = st.columns(2)
+    cols[0].metric("Comptes exclus", counts["author"])
+    cols[1].metric("Messages exclus (URL)", counts["url"])
+    requests = parts.attempt(admin.requests, db, user)
+    waiting = [r["id"] for r in requests if r["status"] == "received"]
+    problem = admin.secret_problem()
+    if problem:
+        st.warning(f"Impossible d'ajouter une entrée : {problem}")
+    with st.form("optout_add", clear_on_submit=True):
+        st.markdown("**Ajouter au registre** (enregistré haché, jamais en clair)")
+        value = st.text_input("Pseudo ou URL du message")
+        cols = st.columns(3)
+        platform = cols[0].selectbox("Plateforme", PLATFORMS)
+        site = cols[1].text_input("Site (si forum ou instance)")
+        request = cols[2].selectbox(
+            "Demande liée",
+            [None, *waiting],
+            format_func=lambda i: f"n° {i}" if i else "aucune",
+        )
+        if st.form_submit_button("Ajouter", disabled=bool(problem)):
+            parts.run_action(
+                "Entrée ajoutée au registre.",
+                admin.add_optout,
+                db,
+                user,
+                value,
+                platform,
+                site,
+                request,
+            )
+            st.rerun()
+    requests_section(db, user, requests)
+
+
+def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -> None:
+    st.markdown("**Demandes de désinscription**")
+    with st.form("optout_request", clear_on_submit=True):
+        cols = st.columns(3)
+        received = cols[0].date_input("Reçue le", value=date.today())
+        channel = cols[1].selectbox("Canal", CHANNELS, format_func=wording.CHANNELS.get)
+        reference = cols[2].text_input("Référence (jamais le pseudo)")
+        if st.form_submit_button("Enregistrer la demande"):
+            parts.run_action(
+                "Demande enregistrée.",
+                admin.log_request,
+                db,
+                user,
+                received.isoformat(),
+                channel,
+                reference,
+            )
+            st.rerun()
+    st.dataframe(
+        [
+            {
+                "n°": r["id"],
+                "reçue le": r["received_on"],
+                "canal": wording.CHANNELS.get(r["channel"], r["channel"]),
+                "référence": r["reference"],
+                "traitée le": (r["acted_at"] or "")[:10],
+                "confirmée le": r["confirmed_on"] or "",
+            }
+            for r in requests
+        ],
+        hide_index=True,
+    )
+    acted = [r["id"] for r in requests if r["status"] == "acted"]
+    if acted:
+        cols = st.columns(3, vertical_alignment="bottom")
+        which = cols[0].selectbox("Demande traitée", acted)
+        when = cols[1].date_input("Confirmée le", value=date.today())
+        if cols[2].button("Confirmer à la personne"):
+            parts.run_action(
+                "Confirmation enregistrée.",
+                admin.confirm_request,
+                db,
+                user,
+                which,
+                when.isoformat(),
+            )
+            st.rerun()
