@@ -19,14 +19,13 @@ from maraude import db as mdb
 from maraude.auth import hash_password
 from maraude.config import Config
 from maraude.errors import InputError, SecretMissingError
-from maraude.privacy import author_hash, get_secret, url_hash
+from maraude.privacy import get_secret, optout_entry
 from maraude.sources import load_sources
 
 logger = logging.getLogger(__name__)
 
 ADMIN_ROLES = frozenset({"admin"})
 #: The site of a handle when none is given: must match ``maraude.cli`` (tested).
-DEFAULT_SITES = {"reddit": "www.reddit.com", "bluesky": "bsky.app", "telegram": "t.me"}
 _USERNAME = re.compile(r"^[\w.-]{2,40}$")
 
 
@@ -137,12 +136,7 @@ def add_optout(
     value = value.strip()
     if not value:
         raise InputError("Give the handle or the URL to register.")
-    secret = get_secret()
-    if value.startswith(("http://", "https://")):
-        kind, hashed = "url", url_hash(secret, value)
-    else:
-        host = site.strip().lower() or DEFAULT_SITES.get(platform, platform)
-        kind, hashed = "author", author_hash(secret, platform, host, value.lstrip("@"))
+    kind, hashed = optout_entry(get_secret(), value, platform, site)
     with db.atomic():
         added = mdb.add_optout(db, kind, hashed)
         if request_id is not None:

@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DB_HELP = "SQLite database (default: $MARAUDE_DB, else ./maraude.db)."
-DEFAULT_SITES = {"reddit": "www.reddit.com", "bluesky": "bsky.app", "telegram": "t.me"}
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -526,8 +525,9 @@ def schedule(
 ) -> None:
     """Crawl each enabled source on its cron `schedule`, in the foreground.
 
-    New posts are classified after each crawl; every night at 03:17 open leads
-    are rechecked at their source and the retention purge runs. Meant for a
+    New posts are classified after each crawl; crisis leads left unclaimed
+    raise alerts ([alerts] in the config); every night at 03:17 open leads are
+    rechecked at their source and the retention purge runs. Meant for a
     systemd service (see docs/deployment.md). Never runs two crawls of one
     source at once, even beside `maraude crawl`.
 
@@ -550,7 +550,7 @@ def schedule(
         raise click.ClickException(
             f"No enabled source with a `schedule` in {path}: nothing to do."
         )
-    jobs.append(sched.purge_job(time.time()))
+    jobs += [sched.purge_job(time.time()), sched.alerts_job(time.time())]
     for job in jobs:
         click.echo(f"{job.name}: '{job.schedule}'", err=True)
     db = resolve_db_path(db_path)
@@ -650,15 +650,10 @@ def optout_add(
       maraude optout add https://www.reddit.com/r/x/comments/abc/ --platform reddit
     """
     from maraude import db
-    from maraude.privacy import author_hash, get_secret, url_hash
+    from maraude.privacy import get_secret, optout_entry
 
-    secret = get_secret()
+    kind, hashed = optout_entry(get_secret(), value, platform, site)
     database = _open(db_path)
-    if value.startswith(("http://", "https://")):
-        kind, hashed = "url", url_hash(secret, value)
-    else:
-        host = site or DEFAULT_SITES.get(platform, platform)
-        kind, hashed = "author", author_hash(secret, platform, host, value.lstrip("@"))
     added = db.add_optout(database, kind, hashed)
     db.audit(database, _operator(), "optout_added", "optout", None, {"kind": kind})
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")

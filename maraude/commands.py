@@ -184,7 +184,8 @@ def train_model(
     path = resolve_db_path(db_path)
     if db_path or path.exists():
         database = mdb.open_db(path)
-        extra = [row for row in mdb.labels(database) if row["origin"] == "moderator"]
+        # One label per item: adjudications win, disputed items wait.
+        extra = mdb.resolved_labels(database)
         database.close()
     out = (
         Path(out_dir)

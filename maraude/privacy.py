@@ -72,6 +72,24 @@ def url_hash(secret: str, url: str) -> str:
     return hmac.new(secret.encode(), normal.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+#: The host an author handle belongs to when no site is given (opt-out entries).
+DEFAULT_SITES = {"reddit": "www.reddit.com", "bluesky": "bsky.app", "telegram": "t.me"}
+
+
+def optout_entry(
+    secret: str, value: str, platform: str, site: str | None = None
+) -> tuple[str, str]:
+    """``(kind, keyed hash)`` of an opt-out value: a post URL or an author handle.
+
+    Hashed exactly as the crawler hashes what it reads, so the entry matches.
+    """
+    value = value.strip()
+    if value.startswith(("http://", "https://")):
+        return "url", url_hash(secret, value)
+    host = (site or "").strip().lower() or DEFAULT_SITES.get(platform, platform)
+    return "author", author_hash(secret, platform, host, value.lstrip("@"))
+
+
 def mask_text(text: str) -> str:
     """Mask e-mails, phone numbers, IBANs and @mentions; URLs stay intact."""
     has_at = "@" in text

@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 PURGE = "purge"  # the name of the nightly job: recheck, then purge
 PURGE_CRON = "17 3 * * *"
+ALERTS = "alerts"  # the name of the job that sends crisis alerts, every minute
+ALERTS_CRON = "* * * * *"
 
 
 @dataclass
@@ -67,6 +69,11 @@ def purge_job(now: float) -> Job:
     return _job(PURGE, PURGE_CRON, now)
 
 
+def alerts_job(now: float) -> Job:
+    """Crisis alerts to the on-call senior, checked every minute."""
+    return _job(ALERTS, ALERTS_CRON, now)
+
+
 def _maraude(*args: str) -> list[str]:
     return [sys.executable, "-m", "maraude", *args]
 
@@ -84,6 +91,14 @@ def run_job(
     source) then ``maraude purge`` (the retention policy) instead.
     """
     common = ["--config", config_path] if config_path else []
+    if source == ALERTS:
+        from maraude.alerts import run_alerts
+        from maraude.config import load_config
+
+        counts = run_alerts(db_path, load_config(config_path))
+        if counts.get("sent"):
+            logger.info("sent %d crisis alert(s)", counts["sent"])
+        return 1 if counts.get("failed") else 0
     if source == PURGE:
         subprocess.run(  # noqa: S603
             _maraude(

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from dashboard import admin_actions as admin
-from maraude import cli
 from maraude import db as mdb
 from maraude.auth import verify_password
 from maraude.config import CrawlConfig, load_config
@@ -155,10 +154,6 @@ def test_without_the_secret_the_optout_is_refused(db, monkeypatch):
     with pytest.raises(SecretMissingError):
         admin.add_optout(db, ADA, HANDLE, "reddit")
     assert mdb.optout_hashes(db) == set()
-
-
-def test_default_sites_match_the_command_line():
-    assert admin.DEFAULT_SITES == cli.DEFAULT_SITES
 
 
 def test_an_optout_request_is_logged_acted_on_and_confirmed(db):

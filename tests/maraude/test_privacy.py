@@ -54,3 +54,33 @@ def test_secret_is_required_and_explained(monkeypatch):
     monkeypatch.setenv("MARAUDE_SECRET", "short")
     with pytest.raises(SecretMissingError, match="too short"):
         get_secret()
+
+
+def test_an_optout_entry_matches_what_the_crawler_hashes():
+    from crawlers.items import PostItem
+    from crawlers.pipelines import pseudonymise_item
+    from maraude.privacy import optout_entry
+
+    kind, hashed = optout_entry(SECRET, "@Loutre_75", "reddit")
+    assert kind == "author"
+    post = PostItem(
+        platform="reddit",
+        site="www.reddit.com",
+        source="s",
+        native_id="1",
+        text="x",
+        author="loutre_75",
+    )
+    assert not pseudonymise_item(post, SECRET, {hashed})  # dropped: opted out
+    url = "https://www.reddit.com/r/x/comments/1/"
+    kind, hashed = optout_entry(SECRET, url, "reddit")
+    assert kind == "url"
+    post = PostItem(
+        platform="reddit",
+        site="www.reddit.com",
+        source="s",
+        native_id="1",
+        text="x",
+        url=url,
+    )
+    assert not pseudonymise_item(post, SECRET, {hashed})

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -74,3 +77,70 @@ def test_the_nightly_purge_job():
     assert job.name == PURGE
     due = datetime.fromtimestamp(job.next_at, UTC)
     assert (due.hour, due.minute, due.day) == (3, 17, 26)
+
+
+def test_the_alerts_job_sends_due_crisis_alerts(tmp_path):
+    from maraude import db as mdb
+    from maraude.schedule import ALERTS, alerts_job, run_job
+
+    job = alerts_job(T0)
+    assert job.name == ALERTS
+    assert job.next_at - T0 <= 60
+    path = tmp_path / "a.db"
+    database = mdb.open_db(path)
+    mdb.upsert_post(
+        database,
+        {
+            "platform": "reddit",
+            "site": "x",
+            "source": "s",
+            "native_id": "1",
+            "text": "t",
+            "content_hash": "1",
+            "created_at": "2026-01-01T00:00:00Z",
+        },
+    )
+    mdb.save_predictions(
+        database,
+        [
+            {
+                "post_id": 1,
+                "distress": 0.9,
+                "crisis": 0.9,
+                "rights": 0.0,
+                "labels": ["distress", "crisis"],
+                "rights_topics": [],
+                "non_recours_form": None,
+                "minor": False,
+                "explanation": {},
+            }
+        ],
+        "m1",
+    )
+    database.execute("UPDATE leads SET created_at = '2026-01-01T00:00:00Z'")
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            received.append(
+                json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            )
+            self.send_response(200)
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[alerts]\nwebhook_url = "http://127.0.0.1:{server.server_address[1]}/h"\n'
+    )
+    try:
+        assert run_job(ALERTS, path, tmp_path / "none.toml", str(config), False) == 0
+        assert run_job(ALERTS, path, tmp_path / "none.toml", str(config), False) == 0
+    finally:
+        server.shutdown()
+    assert len(received) == 1  # once per lead, however often the job runs
+    assert "texte-du-message-42" not in json.dumps(received)  # no post text
