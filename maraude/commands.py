@@ -268,6 +268,8 @@ def start_dashboard(
         "false",
         "--server.fileWatcherType",
         "none",
+        "--client.toolbarMode",
+        "minimal",
     ]
     return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT)  # noqa: S603
 
