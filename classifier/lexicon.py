@@ -144,6 +144,104 @@ CRISIS_RULES: dict[str, str] = {
     ),
     # "la seule solution c'est de plus exister", "envie de ne plus exister".
     "not_exist": r"\b(?:de|d|veux|voudrais|envie\s+de)\s+(?:ne\s+)?plus\s+exister\b",
+    # Indirect wordings below: warning signs listed by French suicide-prevention
+    # guides (ideation, farewell, preparation, a threat to life), first person.
+    # "je pense au suicide", "des pensées de suicide" (not "le suicide de mon frère").
+    "suicide_thoughts": (
+        r"\b(?:je|j)\s+(?:pense|pensais|repense)\s+(?:au|a\s+me)\s+suicid\w*"
+        r"(?!\s+(?:de|d|du)\b)|\b(?:j\s+ai|j\s+avais|mes)\s+(?:des\s+)?(?:idees|pensees)"
+        r"\s+(?:de|du)\s+suicide\b|\bpenser\s+a\s+(?:me|se)\s+suicider\b"
+    ),
+    # "je veux plus vivre", "plus envie d'être là", "je n'en peux plus de vivre",
+    # "ne plus être en vie" (not "je veux plus vivre chez mes parents").
+    "no_longer_alive": (
+        r"\b(?:veux|veu|voudrais)\s+(?:plus|plu)\s+(?:vivre|etre\s+en\s+vie|exister)\b"
+        r"(?!\s+(?:comme|chez|avec|ici|dans|a|au|aux|en|sous|la|seule?)\b)"
+        r"|\bplus\s+(?:l\s+)?(?:envie|envi)\s+d\s+(?:exister|etre\s+la|etre\s+en\s+vie)\b"
+        r"|\ben\s+peux\s+plus\s+de\s+vivre\b|\bplus\s+etre\s+en\s+vie\b"
+    ),
+    # "je ne serai plus là", "si je n'étais plus là", "ne plus être là du tout"
+    # (not "après 18h je serai plus là", "quand je ne serai plus là, qui…").
+    "not_here": (
+        r"(?<!quand\s)(?<!lorsque\s)(?<!jour\sou\s)(?<![0-9]h\s)(?<![0-9]h[0-9][0-9]\s)"
+        r"(?<![0-9]\sh\s)(?<![0-9]heures\s)(?<![0-9]\sheures\s)"
+        r"\b(?:je\s+(?:ne\s+)?|j\s*|jne\s+)serai\s+plus\s+la\b"
+        r"(?!\s+(?:a|apres|avant|vers|entre|quand|pendant|pour\s+(?:le|la)\s+(?:repas"
+        r"|reunion|livraison))\b)|\bsi\s+je\s+(?:n\s+)?(?:etais|suis)\s+plus\s+la\b"
+        r"|\bne\s+plus\s+etre\s+la\b"
+    ),
+    # "dormir et ne plus me réveiller", "m'endormir pour de bon", "disparaître pour
+    # de bon", "que tout s'arrête pour de bon".
+    "sleep_forever": (
+        r"\b(?:en)?dormir\b.{0,30}?\b(?:plus|jamais)\s+(?:me\s+)?reveiller\b"
+        r"|\b(?:dormir|endormir|endormais|disparaitre|disparaisse|eteindre)\s+"
+        r"(?:pour\s+de\s+bon|pour\s+toujours|une\s+bonne\s+fois\s+pour\s+toutes)\b"
+        r"|\bque\s+(?:tout\s+)?(?:ca\s+)?s\s+arrete\s+(?:pour\s+de\s+bon|pour\s+toujours"
+        r"|definitivement)\b"
+    ),
+    # Saying goodbye (not "adieu tout le monde, on se revoit mercredi"): "adieu tout
+    # le monde", "dire adieu à ce forum", "ceci est mon
+    # dernier message", "ne cherchez pas à me retrouver", "la personne qui me
+    # trouvera", "dis aux enfants que je les aimais".
+    "goodbye": (
+        r"\badieu\s+(?:a\s+)?(?:tout\s+le\s+monde|tous|toutes)\b"
+        r"(?!.{0,60}\b(?:on\s+se\s+revoit|a\s+bientot|a\s+plus|a\s+demain|rdv))|\bdire\s+adieu\s+a\s+(?:ce\s+(?:forum|sub|serveur"
+        r"|groupe)|vous|tout\s+le\s+monde|tous)\b|\b(?:ceci\s+est|c\s+est)\s+mon\s+"
+        r"dernier\s+(?:message|post)\b|\bdernier\s+message\s+ici\b|\bne\s+cherchez"
+        r"\s+pas\s+a\s+me\s+(?:retrouver|joindre|contacter)\b|\b(?:la\s+personne"
+        r"|celui|celle|ceux)\s+qui\s+me\s+trouver(?:a|ont)\b(?!\s+(?:un|une|des|du"
+        r"|le|la|les)\b)|\b(?:dis|dites|dire)\s+(?:a|aux)\s+(?:\w+\s+){0,2}?que\s+je"
+        r"\s+(?:les|l|t|vous)\s+aimais\b"
+    ),
+    # Preparation: "j'ai mis de côté les cachets", "je stocke mes médicaments",
+    # "j'ai préparé les médocs" (not "préparé les médocs de ma mère").
+    "preparation": (
+        r"\b(?:mis|mets|mettre)\s+de\s+cote\s+(?:les|des|mes)\s+(?:cachets|medocs"
+        r"|medicaments|comprimes|pilules)\b|\b(?:stocke|stocker|accumule|accumuler"
+        r"|prepare|preparer)\s+(?:les|des|mes|tous\s+mes)\s+(?:cachets|medocs"
+        r"|medicaments|comprimes|pilules)\b(?!\s+(?:de|du|d|pour|dans\s+le\s+pilulier)"
+        r"\b)|\bpasser\s+a\s+l\s+acte\b|\bpasse\s+a\s+l\s+acte\b"
+    ),
+    # "j'ai pris tous les cachets", "si j'avalais toutes mes pilules".
+    "took_pills": (
+        r"\b(?:pris|aval\w*|prendre|prends|gob\w*)\s+(?:tous|toutes)\s+(?:les|mes)\s+"
+        r"(?:cachets|medocs|medicaments|comprimes|pilules)\b"
+    ),
+    # Immediate danger from someone else: "il a menacé de me tuer", "il crie qu'il
+    # va tous nous buter", "il m'a serré le cou" (not "le PSG va me tuer").
+    "threat": (
+        r"\bmenac\w*\s+(?:de\s+mort|de\s+me\s+tuer|de\s+nous\s+tuer|avec\s+un"
+        r"\s+(?:couteau|fusil|arme|pistolet))\b|\bqu\s+(?:il|elle)\s+(?:va|allait"
+        r"|vont|allaient)\s+(?:me|nous|tous\s+nous|nous\s+tous)\s+(?:tuer|buter"
+        r"|egorger)\b|\bserre\s+le\s+cou\b|\bm\s+a\s+etranglee?\b"
+    ),
+    # More self-harm: "je me coupe depuis l'été", "envie de me couper", "je me
+    # brûle avec…" (not "je me coupe les cheveux", "je me coupe du monde").
+    "cutting": (
+        r"\b(?:je\s+me|j\s*me|envie\s+de\s+me|recommence\s+a\s+me|arreter\s+de\s+me)"
+        r"\s+(?:coupe|couper|brule|bruler)\b(?!\s+(?:les|la|le|l|une|un|des|du|de|d|a"
+        r"|au|en|pas|plus|jamais|souvent|parfois|toujours|tout|les\s+cheveux)\b)"
+    ),
+    # "à quoi bon continuer", "à quoi bon vivre".
+    "what_for": (
+        r"\ba\s+quoi\s+bon\s+(?:continuer|vivre|rester\s+en\s+vie|me\s+battre"
+        r"|me\s+soigner|tenir)\b"
+    ),
+    # "ma famille serait plus heureuse sans moi", "si je disparaissais", "personne
+    # me pleurera".
+    "burden_more": (
+        r"\b(?:heureux|heureuse|heureuses|libres?|tranquilles?|soulages?|pareil)\s+sans"
+        r"\s+moi\b|\bsi\s+je\s+disparaissais\b|\bpersonne\s+(?:ne\s+)?me\s+pleurer\w*"
+    ),
+    # "me laisser mourir", "me jeter du pont" (not "me jeter par la fenêtre", a
+    # common exasperated hyperbole), "accélérer contre un mur".
+    "method_more": (
+        r"\bme\s+laisser\s+(?:mourir|crever)\b|\bme\s+jeter\s+(?:du|d\s+un|de\s+la"
+        r"|de\s+l|depuis\s+le|sous\s+les\s+roues)\s+(?:haut\s+)?(?:du\s+|d\s+un\s+)?"
+        r"(?:pont|falaise|viaduc|toit|immeuble|balcon|roues|train|voiture)\b"
+        r"|\b(?:accelerer|m\s+encastrer|me\s+planter)\s+(?:\w+\s+){0,2}?(?:contre|dans)"
+        r"\s+un\s+(?:mur|arbre|platane|pilier|poteau)\b"
+    ),
 }
 
 MINOR_RULES: dict[str, str] = {

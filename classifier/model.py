@@ -1,44 +1,42 @@
 """The Maraude classifier: per-label calibrated heads over shared features.
 
-Features are the sentence embedding of a post joined with character n-gram TF-IDF
-(``char_wb`` 2–5, sublinear tf, on folded text: robust to typos and to missing
-accents). Heads:
+Features are the sentence embedding of a post joined with TF-IDF of character
+2–5-grams (``char_wb``, robust to typos and to missing accents) and of word 1–2-grams
+(``word_ngrams``), both sublinear, on folded text. Heads:
 
 - ``distress``, ``crisis``, ``rights``, ``minor``: logistic regressions
   (``class_weight="balanced"``) calibrated by ``CalibratedClassifierCV`` (sigmoid);
 - ``non_recours_form``: a multinomial logistic regression fitted on the
   rights-positive examples.
 
-Rules composed on top (they can only raise a score, never lower one):
+Rules composed on top (:mod:`classifier.thresholds`):
 
-- a crisis-lexicon hit (:mod:`classifier.lexicon`) raises ``crisis`` to at least
-  its floor (≥ the crisis threshold); an age phrase raises ``minor`` likewise;
+- crisis: a crisis-lexicon hit (:mod:`classifier.lexicon`, which can only raise a
+  score), or the crisis head AND the distress head both passing their threshold
+  (the distress gate keeps hyperbole, gaming and jokes out of the crisis queue);
+  between a lower review threshold and the crisis one, a distress lead gets
+  ``explanation.crisis_review`` ("possible crisis, check");
+- an age phrase raises ``minor`` to at least its threshold;
 - ``distress`` is at least ``crisis``, and a passing crisis adds ``distress`` to
   the labels (a crisis is always a distress too).
 
 Thresholds are chosen in :meth:`MaraudeClassifier.fit` on out-of-fold predictions
-of the training examples (cross-validation), never on held-out data: crisis at
-recall 1.0, the others at the best F1 with precision ≥ ``precision_target``.
-:func:`save_model` writes the fitted parts with skops (only plain types and
-scikit-learn estimators; the types to trust are listed in ``TRUSTED_TYPES``) and
-the embedder as a spec; :func:`load_model` rebuilds the embedder from that spec.
+of the training examples (cross-validation), never on held-out data: the crisis
+pair jointly for ``crisis_recall_target`` under ``crisis_false_alarm_max``,
+distress at the best precision keeping ``distress_min_recall``, the others at the
+best F1 with precision ≥ ``precision_target``. Persistence lives in
+:mod:`classifier.store` (``save_model`` and ``load_model`` are re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from math import ceil
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-import sklearn
-import skops.io as sio
 from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -47,28 +45,17 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifier import lexicon
 from classifier.dataset import LABELS, Example
-from classifier.embed import Embedder, load_embedder, package_version
-from classifier.evaluate import choose_thresholds
+from classifier.embed import Embedder, load_embedder
+from classifier.features import char_vectorizer, word_vectorizer
 from classifier.rights_tagger import RightsTagger
 from classifier.text import normalize, snippet
-from maraude.errors import ModelNotFoundError
+from classifier.thresholds import choose_thresholds, crisis_scores
 
 logger = logging.getLogger(__name__)
 
 OUTPUT_LABELS = ("distress", "crisis", "rights")
 NO_FORM = "none"
-
-
-def _vectorizer(**kwargs: Any) -> TfidfVectorizer:
-    """Character 2–5-grams within word boundaries, sublinear tf, on folded text."""
-    return TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        sublinear_tf=True,
-        lowercase=False,
-        dtype=np.float32,
-        **kwargs,
-    )
+__all__ = ["OUTPUT_LABELS", "MaraudeClassifier", "load_model", "save_model"]
 
 
 def _compose(
@@ -76,13 +63,20 @@ def _compose(
     crisis_hit: Sequence[bool],
     minor_hit: Sequence[bool],
     floors: dict[str, float],
+    thresholds: dict[str, float],
 ) -> dict[str, np.ndarray]:
-    """Final scores: lexicon hits raise crisis/minor to their floor (nothing is
-    ever lowered), and distress is at least crisis."""
-    c_hit, m_hit = np.asarray(crisis_hit, bool), np.asarray(minor_hit, bool)
+    """Final scores: crisis held under its threshold when the distress gate fails
+    and raised by a lexicon hit (:func:`~classifier.thresholds.crisis_scores`),
+    minor raised by an age phrase, and distress at least crisis."""
+    m_hit = np.asarray(minor_hit, bool)
     out = {
-        "crisis": np.where(
-            c_hit, np.fmax(raw["crisis"], floors["crisis"]), raw["crisis"]
+        "crisis": crisis_scores(
+            raw["crisis"],
+            raw["distress"],
+            np.asarray(crisis_hit, bool),
+            thresholds["crisis"],
+            thresholds.get("crisis_gate", 0.0),
+            floors["crisis"],
         ),
         "minor": np.where(m_hit, np.fmax(raw["minor"], floors["minor"]), raw["minor"]),
         "rights": raw["rights"],
@@ -96,6 +90,13 @@ class MaraudeClassifier(BaseEstimator):
 
     ``fit(texts, examples)`` takes the texts and their :class:`Example` labels (a
     label may be None: that head skips the example).
+
+    Crisis parameters: ``crisis_recall_target`` is the out-of-fold crisis recall
+    (lexicon hits included) the joint thresholds aim for; ``crisis_false_alarm_max``
+    caps the share of out-of-fold posts without distress that they may label
+    crisis (None: no cap), which wins over the recall target;
+    ``crisis_review_recall`` sets the review band (None: no band).
+    ``distress_min_recall`` is the recall floor of the distress threshold.
     """
 
     def __init__(
@@ -103,9 +104,15 @@ class MaraudeClassifier(BaseEstimator):
         embedder: dict[str, Any] | Embedder | None = None,
         C: float = 4.0,
         max_features: int = 30000,
+        word_ngrams: bool = True,
+        word_max_features: int = 20000,
         embedding_weight: float = 1.0,
         cv: int = 5,
         precision_target: float = 0.85,
+        distress_min_recall: float = 0.9,
+        crisis_recall_target: float = 0.9,
+        crisis_false_alarm_max: float | None = 0.03,
+        crisis_review_recall: float | None = 0.95,
         lexicon_floor: float = 0.8,
         n_neighbors: int = 3,
         max_neighbors: int = 3000,
@@ -115,9 +122,15 @@ class MaraudeClassifier(BaseEstimator):
         self.embedder = embedder
         self.C = C
         self.max_features = max_features
+        self.word_ngrams = word_ngrams
+        self.word_max_features = word_max_features
         self.embedding_weight = embedding_weight
         self.cv = cv
         self.precision_target = precision_target
+        self.distress_min_recall = distress_min_recall
+        self.crisis_recall_target = crisis_recall_target
+        self.crisis_false_alarm_max = crisis_false_alarm_max
+        self.crisis_review_recall = crisis_review_recall
         self.lexicon_floor = lexicon_floor
         self.n_neighbors = n_neighbors
         self.max_neighbors = max_neighbors
@@ -144,8 +157,14 @@ class MaraudeClassifier(BaseEstimator):
         )  # type: ignore[arg-type]
         self.embedder_spec_ = dict(self.embedder_.spec)
         emb = self.embedder_.encode(texts) if embeddings is None else embeddings
-        self.vectorizer_ = _vectorizer(min_df=2, max_features=self.max_features)
-        self.vectorizer_.fit([normalize(t) for t in texts])
+        folded = [normalize(t) for t in texts]
+        self.vectorizer_ = char_vectorizer(min_df=2, max_features=self.max_features)
+        self.vectorizer_.fit(folded)
+        self.word_vectorizer_: TfidfVectorizer | None = None
+        if self.word_ngrams:
+            self.word_vectorizer_ = word_vectorizer(
+                min_df=2, max_features=self.word_max_features
+            ).fit(folded)
         features = self._features(texts, emb)
         oof = self._fit_heads(features, examples)
         self._fit_form(features, examples)
@@ -157,9 +176,14 @@ class MaraudeClassifier(BaseEstimator):
         return self
 
     def _features(self, texts: Sequence[str], emb: np.ndarray) -> sp.csr_matrix:
-        tfidf = self.vectorizer_.transform([normalize(t) for t in texts])
-        dense = sp.csr_matrix(np.asarray(emb, dtype=np.float32) * self.embedding_weight)
-        return sp.hstack([tfidf, dense], format="csr")
+        folded = [normalize(t) for t in texts]
+        parts = [self.vectorizer_.transform(folded)]
+        if self.word_vectorizer_ is not None:
+            parts.append(self.word_vectorizer_.transform(folded))
+        parts.append(
+            sp.csr_matrix(np.asarray(emb, dtype=np.float32) * self.embedding_weight)
+        )
+        return sp.hstack(parts, format="csr")
 
     def _make_head(self, n_min: int) -> Any:
         lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
@@ -215,17 +239,28 @@ class MaraudeClassifier(BaseEstimator):
         oof: dict[str, np.ndarray],
     ) -> None:
         """Thresholds and lexicon floors from the out-of-fold scores."""
-        final = _compose(
-            {k: np.nan_to_num(v, nan=0.0) for k, v in oof.items()},
-            [bool(lexicon.crisis_hits(t)) for t in texts],
-            [bool(lexicon.minor_hits(t)) for t in texts],
-            {"crisis": self.lexicon_floor, "minor": self.lexicon_floor},
+        minor_hit = np.array([bool(lexicon.minor_hits(t)) for t in texts])
+        scores = dict(oof)
+        if self.heads_.get("distress") is None:  # no distress head: no gate
+            scores["distress"] = np.full(len(texts), np.nan)
+        scores["minor"] = np.where(
+            minor_hit,
+            np.fmax(np.nan_to_num(oof["minor"]), self.lexicon_floor),
+            oof["minor"],
         )
         self.thresholds_, self.oof_report_ = choose_thresholds(
-            examples, final, self.precision_target
+            examples,
+            scores,
+            self.precision_target,
+            crisis_hit=np.array([bool(lexicon.crisis_hits(t)) for t in texts]),
+            crisis_floor=self.lexicon_floor,
+            crisis_recall_target=self.crisis_recall_target,
+            crisis_false_alarm_max=self.crisis_false_alarm_max,
+            crisis_review_recall=self.crisis_review_recall,
+            distress_min_recall=self.distress_min_recall,
         )
         self.floors_ = {
-            name: max(self.lexicon_floor, self.thresholds_[name])
+            name: min(max(self.lexicon_floor, self.thresholds_[name]), 1.0)
             for name in ("crisis", "minor")
         }
 
@@ -261,16 +296,23 @@ class MaraudeClassifier(BaseEstimator):
         """Contract predictions, plus scores, pass flags and forced topic rankings."""
         texts = list(texts)
         if not texts:
-            return [], {"scores": {}, "passed": {}, "ranked_topics": []}
+            return [], {"scores": {}, "passed": {}, "review": [], "ranked_topics": []}
         emb = self.embedder_.encode(texts)
         raw = self._scores(texts, emb)
         c_hits = [lexicon.crisis_hits(t) for t in texts]
         m_hits = [lexicon.minor_hits(t) for t in texts]
+        c_hit = np.array([bool(h) for h in c_hits], dtype=bool)
         scores = _compose(
-            raw, [bool(h) for h in c_hits], [bool(h) for h in m_hits], self.floors_
+            raw, c_hit, [bool(h) for h in m_hits], self.floors_, self.thresholds_
         )
         passed = {k: scores[k] >= self.thresholds_[k] for k in LABELS}
+        passed["crisis"] = passed["crisis"] | c_hit
         passed["distress"] = passed["distress"] | passed["crisis"]
+        review = (
+            passed["distress"]
+            & ~passed["crisis"]
+            & (scores["crisis"] >= self.thresholds_.get("crisis_review", 2.0))
+        )
         sims = emb @ self._neighbors32.T if len(self.neighbor_text_) else None
         preds, ranked = [], []
         for i, text in enumerate(texts):
@@ -301,10 +343,16 @@ class MaraudeClassifier(BaseEstimator):
                         + [f"minor:{h.rule}" for h in m_hits[i]]
                         + [f"right:{m.right}" for m in matches],
                         "nearest_examples": self._nearest(sims, i),
+                        "crisis_review": bool(review[i]),
                     },
                 }
             )
-        details = {"scores": scores, "passed": passed, "ranked_topics": ranked}
+        details = {
+            "scores": scores,
+            "passed": passed,
+            "review": review,
+            "ranked_topics": ranked,
+        }
         return preds, details
 
     def _nearest(self, sims: np.ndarray | None, i: int) -> list[dict[str, Any]]:
@@ -344,119 +392,6 @@ class MaraudeClassifier(BaseEstimator):
         return getattr(self, "metadata_", {}).get("model_version", "unsaved")
 
 
-# ------------------------------------------------------------------ persistence
-MODEL_FILE = "model.skops"
-META_FILE = "metadata.json"
-CARD_FILE = "MODEL_CARD.md"
-#: The only non-default types a model file may hold (checked before loading).
-TRUSTED_TYPES = frozenset(
-    {
-        "sklearn.calibration._CalibratedClassifier",
-        "sklearn.calibration._SigmoidCalibration",
-    }
-)
-_STATE = (
-    "embedder_spec_", "heads_", "form_head_", "form_classes_",
-    "thresholds_", "floors_", "oof_report_", "neighbor_emb_", "neighbor_text_",
-    "neighbor_labels_",
-)  # fmt: skip
-
-
-def save_model(
-    model: MaraudeClassifier,
-    out_dir: str | Path,
-    metadata: dict[str, Any] | None = None,
-) -> Path:
-    """Write ``model.skops``, ``metadata.json`` and ``MODEL_CARD.md`` to ``out_dir``.
-
-    ``metadata`` (training counts, held-out metrics…) is merged into the file.
-    """
-    from classifier.evaluate import model_card  # here: evaluate imports this module
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    state = {name: getattr(model, name) for name in _STATE}
-    state["params"] = {k: v for k, v in model.get_params().items() if k != "embedder"}
-    state["tagger"] = model.tagger_.to_state()
-    vocabulary = model.vectorizer_.vocabulary_  # as arrays: a dict is 1 file/term
-    state["tfidf_terms"] = np.array(sorted(vocabulary, key=vocabulary.__getitem__))
-    state["tfidf_idf"] = model.vectorizer_.idf_
-    sio.dump(state, out / MODEL_FILE)
-    digest = hashlib.sha256((out / MODEL_FILE).read_bytes()).hexdigest()
-    now = datetime.now(UTC)
-    meta = {
-        "model_version": f"{out.name}-{now:%Y.%m.%d}-{digest[:8]}",
-        "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "sklearn_version": sklearn.__version__,
-        "skops_version": package_version("skops"),
-        "maraude_version": package_version("maraude"),
-        "embedder": model.embedder_spec_,
-        "embedder_name": model.embedder_.name,
-        "labels": list(LABELS),
-        "output_labels": list(OUTPUT_LABELS),
-        "non_recours_forms": [c for c in model.form_classes_ if c != NO_FORM],
-        "thresholds": model.thresholds_,
-        "lexicon_floors": model.floors_,
-        "threshold_rule": "out-of-fold scores of the training split: crisis at "
-        f"recall 1.0, others best F1 at precision >= {model.precision_target}",
-        "oof": model.oof_report_,
-        "heads": {name: head is not None for name, head in model.heads_.items()},
-        "params": state["params"],
-        "sha256": digest,
-        **(metadata or {}),
-    }
-    (out / META_FILE).write_text(
-        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    (out / CARD_FILE).write_text(model_card(meta), encoding="utf-8")
-    model.metadata_ = meta
-    logger.info("model %s saved to %s", meta["model_version"], out)
-    return out
-
-
-def load_model(model_dir: str | Path) -> MaraudeClassifier:
-    """Load a model folder written by :func:`save_model`; rebuild its embedder.
-
-    Raises :class:`ModelNotFoundError` for a missing or incomplete folder, or a
-    model saved by another scikit-learn version.
-    """
-    folder = Path(model_dir)
-    retrain = f"Retrain it with `maraude train --out {folder}`."
-    if not (folder / MODEL_FILE).is_file() or not (folder / META_FILE).is_file():
-        raise ModelNotFoundError(
-            f"No model in {folder} (it needs {MODEL_FILE} and {META_FILE}). "
-            "Check --model or classifier.model in the config, or build one with "
-            "`maraude train`."
-        )
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    if meta.get("sklearn_version") != sklearn.__version__:
-        raise ModelNotFoundError(
-            f"The model in {folder} was saved with scikit-learn "
-            f"{meta.get('sklearn_version')}, and this install has "
-            f"{sklearn.__version__}. " + retrain
-        )
-    state = _read_state(folder / MODEL_FILE, retrain)
-    model = MaraudeClassifier(embedder=meta["embedder"], **state["params"])
-    for name in _STATE:
-        setattr(model, name, state[name])
-    model.tagger_ = RightsTagger.from_state(state["tagger"])
-    model.vectorizer_ = _vectorizer(vocabulary=[str(t) for t in state["tfidf_terms"]])
-    model.vectorizer_.idf_ = state["tfidf_idf"]
-    model.embedder_ = load_embedder(meta["embedder"])
-    model._neighbors32 = model.neighbor_emb_.astype(np.float32)
-    model.metadata_ = meta
-    return model
-
-
-def _read_state(path: Path, retrain: str) -> dict[str, Any]:
-    """The skops state, after checking it holds only the types we trust."""
-    try:
-        untrusted = set(sio.get_untrusted_types(file=path))
-        if not untrusted - TRUSTED_TYPES:
-            return sio.load(path, trusted=sorted(untrusted))
-    except Exception as e:  # a truncated or foreign file: tell the user what to do
-        raise ModelNotFoundError(f"Cannot read {path} ({e}). {retrain}") from None
-    unknown = ", ".join(sorted(untrusted - TRUSTED_TYPES))
-    raise ModelNotFoundError(
-        f"{path} holds unexpected types ({unknown}); refusing to load it. {retrain}"
-    )
+# Persistence lives in classifier.store; re-exported so that
+# ``from classifier.model import load_model, save_model`` keeps working.
+from classifier.store import load_model, save_model  # noqa: E402

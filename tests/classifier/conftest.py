@@ -20,6 +20,9 @@ CRISIS = [
     "jveux mourir sérieux j'en peux plus de tout",
     "je me scarifie encore, ça recommence, j'ai peur de moi",
     "ce soir je vais sauter du pont, j'ai écrit ma lettre",
+    # Implicit: no lexicon rule matches these, only the statistical heads can.
+    "j'ai donné mes affaires et rangé l'appart, ce soir tout sera réglé",
+    "demain tout sera fini pour moi, merci pour tout et pardon",
 ]
 DISTRESS = [
     "je suis épuisée, je pleure tous les jours et je dors plus",
@@ -75,6 +78,12 @@ NEUTRAL = [
     "quel temps magnifique aujourd'hui sur Lyon",
     "j'ai fini le livre, la fin est géniale",
 ]
+#: Posts with crisis words and no distress (hyperbole, gaming, jokes).
+HARD_NEGATIVES = [
+    "le PSG va me tuer, encore un but encaissé à la 93e",
+    "ce boss m'a tué 12 fois, je vais jeter la manette",
+    "JE SUIS MORT DE RIRE 😂😂 mon chat a raté le frigo",
+]
 
 
 def make_examples() -> list[Example]:
@@ -95,13 +104,21 @@ def make_examples() -> list[Example]:
         )
         for t, r, f in RIGHTS
     ]
-    out += [Example(t, distress=0, crisis=0, rights=0, minor=0) for t in NEUTRAL]
+    out += [
+        Example(t, distress=0, crisis=0, rights=0, minor=0)
+        for t in NEUTRAL + HARD_NEGATIVES
+    ]
     return out
 
 
 @pytest.fixture(scope="session")
 def examples() -> list[Example]:
     return make_examples()
+
+
+@pytest.fixture(scope="session")
+def hard_negatives() -> list[str]:
+    return list(HARD_NEGATIVES)
 
 
 @pytest.fixture(scope="session")

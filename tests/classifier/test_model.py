@@ -6,14 +6,17 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
+from classifier import store
 from classifier.dataset import LABELS
 from classifier.evaluate import (
     choose_thresholds,
     threshold_for_precision,
     threshold_for_recall,
 )
-from classifier.model import load_model, save_model
+from classifier.model import MaraudeClassifier, load_model, save_model
+from classifier.thresholds import choose_crisis_gate, crisis_scores
 from maraude.errors import ModelNotFoundError
 
 FIELDS = {
@@ -62,20 +65,80 @@ def test_predict_proba_and_predict_shapes(fitted):
     assert fitted.predict_texts([]) == []
 
 
-def test_crisis_implies_distress(fitted):
-    for p in fitted.predict_texts(TEXTS):
+def test_crisis_implies_distress(fitted, hard_negatives):
+    for p in fitted.predict_texts(TEXTS + hard_negatives):
         assert p["distress"] >= p["crisis"]
         if "crisis" in p["labels"]:
             assert "distress" in p["labels"]
+        assert isinstance(p["explanation"]["crisis_review"], bool)
+        if p["explanation"]["crisis_review"]:
+            assert "crisis" not in p["labels"]
+            assert "distress" in p["labels"]
+
+
+def test_hard_negatives_are_not_crisis(fitted, hard_negatives):
+    texts = [*hard_negatives, "le PSG va me tuer ce soir, quel match"]
+    for p in fitted.predict_texts(texts):
+        assert "crisis" not in p["labels"]
+        assert not p["explanation"]["lexicon_rules"]
+
+
+def test_crisis_needs_the_distress_gate(fitted):
+    t_c, t_d = fitted.thresholds_["crisis"], fitted.thresholds_["crisis_gate"]
+    assert 0.0 < t_d <= 1.0
+    p_c = np.array([0.99, 0.99, 0.0])
+    p_d = np.array([0.99, t_d / 2, 0.0])
+    hit = np.array([False, False, True])
+    s = crisis_scores(p_c, p_d, hit, t_c, t_d, floor=fitted.floors_["crisis"])
+    assert s[0] >= t_c  # both heads pass
+    assert s[1] < t_c  # a confident crisis head alone is not enough
+    assert s[2] >= t_c  # a lexicon hit always is
+    assert s[1] <= p_c[1]
+    assert s[2] >= p_c[2]
+
+
+def test_crisis_gate_choice():
+    # 10 crises (2 found by the lexicon), 10 hyperbole posts that the crisis
+    # head likes but the distress head does not, 80 ordinary posts.
+    y = np.r_[np.ones(10), np.zeros(90)].astype(bool)
+    p_c = np.r_[np.linspace(0.5, 0.9, 10), np.full(10, 0.8), np.full(80, 0.1)]
+    p_d = np.r_[np.full(10, 0.9), np.full(10, 0.2), np.full(80, 0.1)]
+    hit = np.zeros(100, bool)
+    hit[:2] = True
+    non_distress = ~y
+    t_c, t_d, info = choose_crisis_gate(y, p_c, p_d, hit, non_distress, 1.0)
+    passed = hit | ((p_c >= t_c) & (p_d >= t_d))
+    assert passed[:10].all()
+    assert not passed[10:].any()
+    assert info["recall"] == 1.0
+    assert info["non_distress_flagged"] == 0.0
+    # Without a distress head the hyperbole posts would pass at recall 1.0 ...
+    t_c, _, info = choose_crisis_gate(y, p_c, None, hit, non_distress, 1.0)
+    assert info["non_distress_flagged"] > 0.1
+    # ... and a false-alarm ceiling lowers the recall instead.
+    _, _, info = choose_crisis_gate(y, p_c, None, hit, non_distress, 1.0, 0.05)
+    assert info["non_distress_flagged"] <= 0.05
+    assert 0.2 <= info["recall"] < 1.0
+
+
+def test_recall_target_is_a_parameter(examples):
+    model = MaraudeClassifier(crisis_recall_target=0.8, crisis_false_alarm_max=None)
+    assert clone(model).get_params()["crisis_recall_target"] == 0.8
+    assert MaraudeClassifier().crisis_recall_target < 1.0
 
 
 def test_lexicon_only_raises_the_crisis_score(fitted):
     texts = ["j'ai envie d'en finir", "quelle belle journée", "mort de rire"]
-    raw = fitted._scores(texts, fitted.embedder_.encode(texts))["crisis"]
+    raw = fitted._scores(texts, fitted.embedder_.encode(texts))
+    t = fitted.thresholds_
+    no_lexicon = crisis_scores(
+        raw["crisis"], raw["distress"], np.zeros(3, bool), t["crisis"],
+        t["crisis_gate"], fitted.floors_["crisis"],
+    )  # fmt: skip
     final = fitted.predict_proba(texts)[:, LABELS.index("crisis")]
-    assert np.all(final >= raw - 1e-12)
+    assert np.all(final >= no_lexicon - 1e-12)
     assert final[0] >= fitted.thresholds_["crisis"]  # the lexicon hit passes
-    np.testing.assert_allclose(final[1:], raw[1:])  # no hit: unchanged
+    np.testing.assert_allclose(final[1:], no_lexicon[1:])  # no hit: unchanged
     pred = fitted.predict_texts(texts[:1])[0]
     assert "crisis" in pred["labels"]
     assert "j'ai envie d'en finir" in pred["explanation"]["matched_phrases"]
@@ -89,11 +152,21 @@ def test_rights_topics_and_form_only_when_rights_passes(fitted):
 
 def test_thresholds_come_from_out_of_fold_scores(fitted):
     report = fitted.oof_report_
-    assert report["crisis"]["recall"] == 1.0
+    crisis = report["crisis"]
+    if crisis["false_alarm_met"]:
+        assert crisis["recall"] >= min(fitted.crisis_recall_target, 1.0) or (
+            crisis["non_distress_flagged"] <= fitted.crisis_false_alarm_max
+        )
+    assert crisis["non_distress_flagged"] <= fitted.crisis_false_alarm_max
+    assert report["distress"]["recall"] >= fitted.distress_min_recall
     for name in LABELS:
         assert fitted.thresholds_[name] == pytest.approx(
             report[name]["threshold"], abs=1e-4
         )
+    assert fitted.thresholds_["crisis_gate"] == pytest.approx(
+        crisis["distress_gate"], abs=1e-4
+    )
+    assert fitted.thresholds_["crisis_review"] <= fitted.thresholds_["crisis"]
 
 
 def test_threshold_helpers():
@@ -117,6 +190,7 @@ def test_choose_thresholds_counts_crises_as_distress(examples):
     assert report["crisis"]["recall"] == 1.0
     assert report["distress"]["recall"] == 1.0
     assert thresholds["distress"] <= 0.6
+    assert thresholds["crisis_gate"] == 0.0  # crises score 0 on distress: no gate
 
 
 def test_save_load_round_trip(fitted, tmp_path):
@@ -129,6 +203,12 @@ def test_save_load_round_trip(fitted, tmp_path):
     loaded = load_model(out)
     assert loaded.version_.startswith("m-")
     assert loaded.metadata_["note"] == "test"
+    assert loaded.metadata_["crisis_recall_target"] == fitted.crisis_recall_target
+    assert "crisis_recall_target" in loaded.metadata_["threshold_rule"]
+    assert set(loaded.metadata_["thresholds"]) >= {"crisis_gate", "crisis_review"}
+    assert "Crisis rule" in (out / "MODEL_CARD.md").read_text()
+    assert store.load_model is load_model
+    assert store.save_model is save_model
     assert loaded.embedder_.spec == {"backend": "fake", "dim": 32}
     assert loaded.predict_texts(TEXTS) == fitted.predict_texts(TEXTS)
 

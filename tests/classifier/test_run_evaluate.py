@@ -59,7 +59,7 @@ def test_classify_db_is_resumable(fitted, db):
     assert classify_db(db, fitted)["scored"] == 0
 
 
-def test_train_then_evaluate(seed_file, tmp_path):
+def test_train_then_evaluate(seed_file, tmp_path, examples):
     out = train(
         [seed_file],
         tmp_path / "model",
@@ -68,11 +68,11 @@ def test_train_then_evaluate(seed_file, tmp_path):
     )
     model = load_model(out)
     meta = model.metadata_
-    assert meta["training_data"]["n_total"] == 36
+    assert meta["training_data"]["n_total"] == len(examples)
     assert set(meta["held_out"]["labels"]) >= {"distress", "crisis", "rights"}
     assert "Held-out results" in (out / "MODEL_CARD.md").read_text()
     result = evaluate(model, seed_file)
-    assert result["n"] == 36
+    assert result["n"] == len(examples)
     for m in result["labels"].values():
         assert set(m) >= {"precision", "recall", "f1", "pr_auc"}
     assert "distress" in format_table(result)

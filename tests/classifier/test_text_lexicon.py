@@ -60,6 +60,55 @@ def test_hyperbole_and_topics_are_not_crisis_phrases(text):
     assert crisis_hits(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("je pense au suicide depuis des semaines", "suicide_thoughts"),
+        ("j'ai plus envie d'être là", "no_longer_alive"),
+        ("je veux plus vivre", "no_longer_alive"),
+        ("demain je ne serai plus là", "not_here"),
+        ("je voudrais m’endormir pour de bon", "sleep_forever"),
+        ("adieu tout le monde", "goodbye"),
+        ("ne cherchez pas à me retrouver", "goodbye"),
+        ("dites à mes parents que je les aimais", "goodbye"),
+        ("j'ai mis de côté les cachets", "preparation"),
+        ("j'ai pris tous mes cachets", "took_pills"),
+        ("il a menacé de me tuer", "threat"),
+        ("il hurle qu'il va nous tuer", "threat"),
+        ("je me coupe depuis des mois", "cutting"),
+        ("à quoi bon continuer", "what_for"),
+        ("ma famille serait plus heureuse sans moi", "burden_more"),
+        ("j'ai envie de me laisser mourir", "method_more"),
+    ],
+)
+def test_indirect_crisis_wordings(text, rule):
+    assert rule in [h.rule for h in crisis_hits(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le PSG va me tuer, j'en peux plus de ces fins de match",
+        "Ce boss m'a tué 12 fois, je vais craquer",
+        "JE SUIS MORT DE RIRE 😂😂",
+        "ma mère va me tuer si elle voit mes notes",
+        "adieu tout le monde, on se revoit mercredi",
+        "le serveur ferme ce soir, adieu les amis",
+        "quand je ne serai plus là, qui s'occupera de mon fils ?",
+        "après 18h je serai plus là, passe avant",
+        "je veux plus vivre chez mes parents",
+        "je me coupe les cheveux moi-même",
+        "je me brûle souvent en cuisinant",
+        "j'ai envie de me jeter par la fenêtre tellement ce cours est nul",
+        "j'ai préparé les médocs de ma mère pour la semaine",
+        "Je donne : canapé, table et 4 chaises, j’en aurai plus besoin",
+        "des idées de suicide chez les ados : conférence jeudi",
+    ],
+)
+def test_hard_negatives_are_not_crisis_phrases(text):
+    assert crisis_hits(text) == []
+
+
 def test_hit_shows_the_writers_spelling():
     (hit,) = crisis_hits("Franchement, PLUS ENVIE DE VIVRE.")
     assert hit.phrase == "PLUS ENVIE DE VIVRE"

@@ -1,0 +1,319 @@
+"""Decision rules and how their thresholds are chosen (on out-of-fold scores).
+
+The crisis rule (see :func:`crisis_scores`): a post is a crisis when the crisis
+lexicon matches it, or when BOTH the crisis head and the distress head pass their
+own threshold (``p_crisis >= t_c`` and ``p_distress >= t_d``). Ordinary posts that
+merely use crisis words (hyperbole, gaming, jokes, news) usually fail the distress
+gate. The crisis score is the crisis probability where the distress gate passes,
+and below it is capped under ``t_c`` (``min(p_crisis, p_distress * t_c / t_d)``),
+so that ``score >= t_c`` is exactly that rule; a lexicon hit raises it to a floor.
+
+:func:`choose_crisis_gate` picks ``(t_c, t_d)`` jointly: the pair that reaches
+``recall_target`` (lexicon hits count) with the fewest false crises, among the
+pairs that flag at most ``false_alarm_max`` of the posts without distress; when
+the target cannot be reached under that ceiling, the highest recall that can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import ceil
+from typing import Any
+
+import numpy as np
+
+from classifier.dataset import Example
+
+#: The crisis threshold when the statistical path is off (only certainty passes).
+OFF = 1.0
+#: At most this many candidate values per threshold in the joint search.
+MAX_CANDIDATES = 200
+#: Recall targets shown in the out-of-fold trade-off table of the model card.
+TRADEOFF_TARGETS = (0.8, 0.85, 0.9, 0.95, 1.0)
+
+
+def prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    """Precision, recall and F1 of boolean predictions (0 when undefined)."""
+    y, pred = np.asarray(y, dtype=bool), np.asarray(pred, dtype=bool)
+    tp = int((y & pred).sum())
+    p = tp / max(int(pred.sum()), 1)
+    r = tp / max(int(y.sum()), 1)
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4)}
+
+
+def _cut(scores: np.ndarray, chosen: float) -> float:
+    """A threshold halfway between ``chosen`` and the next lower score."""
+    if chosen >= OFF:
+        return OFF
+    lower = scores[scores < chosen]
+    return float((chosen + lower.max()) / 2) if lower.size else float(chosen) * 0.999
+
+
+def crisis_scores(
+    p_crisis: np.ndarray,
+    p_distress: np.ndarray,
+    hit: np.ndarray,
+    t_crisis: float,
+    t_gate: float,
+    floor: float,
+) -> np.ndarray:
+    """Final crisis scores: ``p_crisis`` where ``p_distress >= t_gate``, else
+    ``min(p_crisis, p_distress * t_crisis / t_gate)`` (under ``t_crisis``); then
+    raised to ``floor`` where the lexicon matched (never lowered by it)."""
+    p_crisis = np.asarray(p_crisis, dtype=float)
+    if t_gate > 0:
+        p_distress = np.asarray(p_distress, dtype=float)
+        cap = p_distress * (min(t_crisis, 1.0) / t_gate)
+        p_crisis = np.where(p_distress >= t_gate, p_crisis, np.fmin(p_crisis, cap))
+    return np.where(np.asarray(hit, bool), np.fmax(p_crisis, floor), p_crisis)
+
+
+def threshold_for_recall(y: np.ndarray, scores: np.ndarray) -> float:
+    """The highest threshold that keeps every positive (recall 1.0)."""
+    y, scores = np.asarray(y, dtype=bool), np.asarray(scores, dtype=float)
+    if not y.any():
+        return 0.5
+    return _cut(scores, float(scores[y].min()))
+
+
+def threshold_for_precision(
+    y: np.ndarray,
+    scores: np.ndarray,
+    target: float = 0.85,
+    forced: np.ndarray | None = None,
+    min_recall: float = 0.0,
+) -> tuple[float, bool]:
+    """Threshold with the best F1 among those reaching ``target`` precision.
+
+    ``forced`` marks examples predicted positive whatever their score (a crisis
+    is a distress). Only thresholds keeping ``min_recall`` are considered; if none
+    of them reaches the target, the one with the highest precision (so the
+    recall floor wins over the precision target). Returns (threshold, whether
+    the target was reached).
+    """
+    y = np.asarray(y, dtype=bool)
+    scores = np.asarray(scores, dtype=float)
+    forced = np.zeros_like(y) if forced is None else np.asarray(forced, dtype=bool)
+    if not y.any() or y.all():
+        return 0.5, False
+    base_tp, base_fp = int((y & forced).sum()), int((~y & forced).sum())
+    rest = ~forced
+    order = np.argsort(-scores[rest], kind="stable")
+    s, yy = scores[rest][order], y[rest][order]
+    tp = base_tp + np.cumsum(yy)
+    fp = base_fp + np.cumsum(~yy)
+    last = np.r_[s[1:] != s[:-1], True]  # only cut between distinct scores
+    tp, fp, s = tp[last], fp[last], s[last]
+    precision = tp / np.maximum(tp + fp, 1)
+    recall = tp / int(y.sum())
+    f1 = np.where(tp > 0, 2 * precision * recall / (precision + recall + 1e-12), 0.0)
+    enough = recall >= min_recall - 1e-12
+    ok = (precision >= target) & enough
+    met = bool(ok.any())
+    if met:
+        candidates = np.where(ok, f1, -1.0)
+    elif enough.any():
+        candidates = np.where(enough, precision, -1.0)
+    else:
+        candidates = f1
+    best = int(np.argmax(candidates))  # first = highest threshold among ties
+    return _cut(scores, float(s[best])), met
+
+
+def _candidates(values: np.ndarray) -> np.ndarray:
+    values = np.unique(values)
+    if len(values) > MAX_CANDIDATES:
+        values = np.unique(np.quantile(values, np.linspace(0, 1, MAX_CANDIDATES)))
+    return values
+
+
+def choose_crisis_gate(
+    y: np.ndarray,
+    p_crisis: np.ndarray,
+    p_distress: np.ndarray | None,
+    hit: np.ndarray,
+    non_distress: np.ndarray,
+    recall_target: float = 1.0,
+    false_alarm_max: float | None = None,
+) -> tuple[float, float, dict[str, Any]]:
+    """Joint crisis thresholds ``(t_c, t_d)`` from out-of-fold scores.
+
+    ``y``: crisis gold; ``hit``: lexicon matches (always crises);
+    ``non_distress``: examples whose distress label is 0 (the false alarms that
+    matter most). ``p_distress`` None: no gate (``t_d`` = 0).
+    """
+    y, hit = np.asarray(y, bool), np.asarray(hit, bool)
+    nd = np.asarray(non_distress, bool)
+    pc = np.asarray(p_crisis, float)
+    pd = np.ones_like(pc) if p_distress is None else np.asarray(p_distress, float)
+    free = y & ~hit  # positives the statistical path must catch
+    n_pos, n_nd = max(int(y.sum()), 1), max(int(nd.sum()), 1)
+    gates = [0.0] if p_distress is None else [0.0, *_candidates(pd[free])]
+    cuts = np.r_[_candidates(pc[free]), OFF]
+    best: tuple[Any, ...] = (False, -1.0, 0, 0, 0.0, OFF)
+    for t_d in gates:
+        passed = hit[None, :] | ((pd >= t_d)[None, :] & (pc[None, :] >= cuts[:, None]))
+        tp = (passed & y).sum(1)
+        fp = (passed & ~y).sum(1)
+        false_nd = (passed & nd).sum(1)
+        ok = np.ones(len(cuts), bool)
+        if false_alarm_max is not None:
+            ok = false_nd / n_nd <= false_alarm_max + 1e-12
+        reached = np.minimum(tp / n_pos, recall_target)
+        for k in range(len(cuts)):
+            key = (bool(ok[k]), reached[k], -fp[k], -false_nd[k], t_d, cuts[k])
+            best = max(best, key)
+    t_c = _cut(pc, float(best[5]))
+    t_d = _cut(pd, float(best[4])) if best[4] > 0 else 0.0
+    passed = hit | ((pc >= t_c) & (pd >= t_d))
+    info = {
+        **prf(y, passed),
+        "non_distress_flagged": round(float((passed & nd).sum()) / n_nd, 4),
+        "recall_target_met": bool((y & passed).sum() / n_pos >= recall_target),
+        "false_alarm_met": bool(best[0]),
+    }
+    return t_c, t_d, info
+
+
+def crisis_tradeoff(
+    y: np.ndarray,
+    p_crisis: np.ndarray,
+    p_distress: np.ndarray | None,
+    hit: np.ndarray,
+    non_distress: np.ndarray,
+) -> list[dict[str, float]]:
+    """For each recall target, what the best gate costs (no false-alarm ceiling)."""
+    rows = []
+    for target in TRADEOFF_TARGETS:
+        _, _, info = choose_crisis_gate(
+            y, p_crisis, p_distress, hit, non_distress, target
+        )
+        rows.append(
+            {
+                "recall_target": target,
+                "recall": info["recall"],
+                "precision": info["precision"],
+                "non_distress_flagged": info["non_distress_flagged"],
+            }
+        )
+    return rows
+
+
+def _gold(examples: Sequence[Example], name: str) -> tuple[np.ndarray, np.ndarray]:
+    idx = [i for i, ex in enumerate(examples) if ex.label(name) is not None]
+    y = np.array([examples[i].label(name) == 1 for i in idx], dtype=bool)
+    return np.array(idx, dtype=int), y
+
+
+def _review_threshold(
+    y: np.ndarray,
+    score: np.ndarray,
+    crisis: np.ndarray,
+    lead: np.ndarray,
+    t_crisis: float,
+    review_recall: float | None,
+) -> float:
+    """Lowest crisis score of the "possible crisis, check" band: with it, crisis
+    or review covers ``review_recall`` of the crises (among distress leads)."""
+    n_pos = int(y.sum())
+    have = int((y & crisis).sum())
+    if review_recall is None or not n_pos or have >= ceil(review_recall * n_pos):
+        return min(t_crisis, 1.0)
+    pool = np.sort(score[y & lead & ~crisis])[::-1]
+    if not len(pool):
+        return min(t_crisis, 1.0)
+    need = min(ceil(review_recall * n_pos) - have, len(pool))
+    return min(_cut(score, float(pool[need - 1])), t_crisis, 1.0)
+
+
+def choose_thresholds(
+    examples: Sequence[Example],
+    scores: dict[str, np.ndarray],
+    precision_target: float = 0.85,
+    *,
+    crisis_hit: np.ndarray | None = None,
+    crisis_floor: float = 0.8,
+    crisis_recall_target: float = 1.0,
+    crisis_false_alarm_max: float | None = None,
+    crisis_review_recall: float | None = None,
+    distress_min_recall: float = 0.0,
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Thresholds from out-of-fold head scores, and their report.
+
+    ``scores``: per-label head probabilities (crisis and distress raw; minor
+    already raised by its lexicon). Crisis: the joint gate
+    (:func:`choose_crisis_gate`), then distress counting every crisis as a
+    distress, best F1 at ``precision_target`` among thresholds keeping
+    ``distress_min_recall``; then the review band; rights and minor: best F1 at
+    ``precision_target``. Keys: the labels, ``crisis_gate`` (``t_d``) and
+    ``crisis_review``.
+    """
+    n = len(examples)
+    hit = np.zeros(n, bool) if crisis_hit is None else np.asarray(crisis_hit, bool)
+    p_c = np.nan_to_num(np.asarray(scores["crisis"], float), nan=0.0)
+    raw_d = np.asarray(scores["distress"], float)
+    has_d = bool(np.isfinite(raw_d).any())
+    p_d = np.nan_to_num(raw_d, nan=1.0)  # unknown: the gate must not hide it
+    idx, y = _gold(examples, "crisis")
+    nd_all = np.array([ex.distress == 0 for ex in examples], bool)
+    args = (y, p_c[idx], p_d[idx] if has_d else None, hit[idx], nd_all[idx])
+    t_c, t_d, info = choose_crisis_gate(
+        *args, crisis_recall_target, crisis_false_alarm_max
+    )
+    thresholds = {"crisis": round(t_c, 6), "crisis_gate": round(t_d, 6)}
+    crisis_score = crisis_scores(p_c, p_d, hit, t_c, t_d, crisis_floor)
+    crisis = hit | (crisis_score >= t_c)
+    report: dict[str, Any] = {
+        "crisis": {
+            **info,
+            "threshold": round(t_c, 4),
+            "distress_gate": round(t_d, 4),
+            "recall_target": crisis_recall_target,
+            "false_alarm_max": crisis_false_alarm_max,
+            "target_met": info["recall_target_met"] and info["false_alarm_met"],
+            "lexicon_hits": int((y & hit[idx]).sum()),
+            "n": len(idx),
+            "positives": int(y.sum()),
+            "tradeoff": crisis_tradeoff(*args),
+        }
+    }
+    distress = np.fmax(np.nan_to_num(raw_d, nan=0.0), crisis_score)
+    idx_d, y_d = _gold(examples, "distress")
+    t, met = threshold_for_precision(
+        y_d, distress[idx_d], precision_target, crisis[idx_d], distress_min_recall
+    )
+    thresholds["distress"] = round(t, 6)
+    report["distress"] = _row(y_d, (distress[idx_d] >= t) | crisis[idx_d], t, met)
+    report["distress"]["min_recall"] = distress_min_recall
+    lead = crisis | (distress >= t)
+    t_r = _review_threshold(
+        y, crisis_score[idx], crisis[idx], lead[idx], t_c, crisis_review_recall
+    )
+    thresholds["crisis_review"] = round(t_r, 6)
+    review = lead & ~crisis & (crisis_score >= t_r)
+    report["crisis_review"] = {
+        "threshold": round(t_r, 4),
+        "recall_target": crisis_review_recall,
+        "recall_with_crisis": prf(y, crisis[idx] | review[idx])["recall"],
+        "share_of_distress_leads": round(
+            float(review.sum()) / max(int((lead & ~crisis).sum()), 1), 4
+        ),
+    }
+    for name in ("rights", "minor"):
+        idx_n, y_n = _gold(examples, name)
+        s = np.nan_to_num(np.asarray(scores[name], float), nan=0.0)[idx_n]
+        t, met = threshold_for_precision(y_n, s, precision_target)
+        thresholds[name] = round(t, 6)
+        report[name] = _row(y_n, s >= t, t, met)
+    return thresholds, report
+
+
+def _row(y: np.ndarray, passed: np.ndarray, t: float, met: bool) -> dict[str, Any]:
+    return {
+        **prf(y, passed),
+        "threshold": round(float(t), 4),
+        "target_met": met,
+        "n": len(y),
+        "positives": int(y.sum()),
+    }
