@@ -33,6 +33,11 @@ st.session_state["viewed_lead"] = lead_id
 
 if lead["crisis"] or "crisis" in lead["labels"]:
     st.error(wording.CRISIS_PROTOCOL, icon=":material/emergency:")
+elif lead.get("crisis_review"):
+    st.warning(
+        wording.CRISIS_REVIEW + "\n\n" + wording.CRISIS_PROTOCOL,
+        icon=":material/emergency:",
+    )
 if lead["minor"]:
     st.warning(wording.MINOR_PROTOCOL, icon=":material/child_care:")
 

@@ -61,6 +61,8 @@ def row(lead: dict) -> None:
         with left:
             if lead["crisis"]:
                 st.badge("CRISE", icon=":material/emergency:", color="red")
+            elif lead.get("crisis_review"):
+                st.badge("crise ? à vérifier", icon=":material/help:", color="orange")
             if lead["minor"]:
                 st.badge("mineur·e", color="orange")
             status = wording.STATUSES.get(lead["status"], lead["status"])

@@ -22,6 +22,11 @@ STATUSES = {
     "closed": "clos",
 }
 
+CRISIS_REVIEW = (
+    "**Crise possible, à vérifier en premier.** Le modèle n'est pas sûr : "
+    "lisez le message en entier ; s'il évoque le suicide, l'automutilation ou un "
+    "danger immédiat, suivez le protocole ci-dessous et transmettez."
+)
 CRISIS_PROTOCOL = """\
 **Message de crise : lisez ceci avant tout.**
 

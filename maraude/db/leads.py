@@ -2,10 +2,12 @@
 
 The queue order is one rule, shared by the dashboard and ``maraude leads``:
 
-    priority = 10 × crisis + score ÷ (1 + age in days ÷ 7)
+    priority = 10 × crisis + 2 × crisis review + score ÷ (1 + age in days ÷ 7)
 
-so every crisis lead comes first; among equals, a higher score wins, and a fresh
-post beats an old one of the same score (a week-old lead counts half). The age
+so every crisis lead comes first, then the leads the model suspects of a crisis
+without labelling one ("crisis review": check them next), then the others;
+among equals, a higher score wins, and a fresh post beats an old one of the
+same score (a week-old lead counts half). The age
 is the post's. Priorities are stored, so the queue reads an index; they are
 computed when a lead is created or raised and refreshed for every open lead
 when the last refresh is older than :data:`REFRESH_SECONDS` (ages move slowly:
@@ -26,7 +28,8 @@ from maraude.db.schema import OPEN_STATUSES
 from maraude.errors import ClaimError
 
 PRIORITY_SQL = (
-    "(10.0 * crisis + score / (1.0 + max(0.0, julianday('now') - "
+    "(10.0 * crisis + 2.0 * crisis_review + score / (1.0 + max(0.0, "
+    "julianday('now') - "
     "julianday(coalesce(post_created_at, 'now'))) / 7.0))"
 )
 REFRESH_SECONDS = 600
@@ -104,9 +107,9 @@ def save_predictions(
             db.execute(
                 "INSERT INTO leads (post_id, crisis, score, labels, rights_topics, "
                 "non_recours_form, minor, model_version, created_at, updated_at, "
-                "post_created_at) VALUES (?,?,?,?,?,?,?,?,?,?,(SELECT coalesce("
-                "created_at, fetched_at) FROM posts WHERE id = ?)) "
-                "ON CONFLICT(post_id) DO UPDATE SET "
+                "post_created_at, crisis_review) VALUES (?,?,?,?,?,?,?,?,?,?,"
+                "(SELECT coalesce(created_at, fetched_at) FROM posts WHERE id = ?),?)"
+                " ON CONFLICT(post_id) DO UPDATE SET "
                 "crisis = max(crisis, excluded.crisis), "
                 "score = max(score, excluded.score), "
                 "labels = CASE WHEN touched THEN labels ELSE excluded.labels END, "
@@ -115,6 +118,7 @@ def save_predictions(
                 "non_recours_form = CASE WHEN touched THEN non_recours_form "
                 "ELSE excluded.non_recours_form END, "
                 "minor = max(minor, excluded.minor), "
+                "crisis_review = max(crisis_review, excluded.crisis_review), "
                 "model_version = excluded.model_version, "
                 "updated_at = excluded.updated_at",
                 [
@@ -129,6 +133,7 @@ def save_predictions(
                     now,
                     now,
                     p["post_id"],
+                    int(bool(p["explanation"].get("crisis_review")) and not crisis),
                 ],
             )
             db.execute(
@@ -188,7 +193,8 @@ def list_leads(
     sql = (
         "SELECT l.id, l.post_id, l.priority, l.labels, "
         "l.rights_topics, l.non_recours_form, l.minor, l.status, l.claimed_by, "
-        "l.claim_expires_at, l.score, l.crisis, p.platform, p.source, p.url, "
+        "l.claim_expires_at, l.score, l.crisis, l.crisis_review, p.platform, "
+        "p.source, p.url, "
         "p.created_at, p.title, p.text FROM leads l JOIN posts p ON p.id = l.post_id "
         f"WHERE {' AND '.join(where)} ORDER BY l.priority DESC, l.id "
         "LIMIT ? OFFSET ?"

@@ -284,3 +284,9 @@ def m004_labelling_alerts_optout_requests(db: Database) -> None:
             confirmed_on TEXT
         )"""
     )
+
+
+@migrations()
+def m005_crisis_review(db: Database) -> None:
+    """Leads the model suspects of a crisis without labelling one ("check first")."""
+    db.execute("ALTER TABLE leads ADD COLUMN crisis_review INTEGER NOT NULL DEFAULT 0")

@@ -179,6 +179,18 @@ def test_crisis_protocol_comes_before_the_post(app, leads):
     assert all(n in order[protocol] for n in ("15", "112", "114", "119", "3919", "115"))
 
 
+def test_a_possible_crisis_gets_the_protocol_and_a_check_first_marker(app, leads, db):
+    db.execute("UPDATE leads SET crisis_review = 1 WHERE id = ?", [leads["rights"]])
+    at = app("alice")
+    open_lead(at, leads["rights"])
+    warning = at.warning[0].value
+    assert "Crise possible" in warning
+    assert "3114" in warning
+    at.switch_page("pages/queue.py").run()
+    page = [text for _, text in elements(at)]
+    assert sum("crise ? à vérifier" in t for t in page) == 1
+
+
 def test_a_minor_gets_the_minor_protocol(app, leads):
     at = app("alice")
     open_lead(at, leads["minor"])

@@ -259,3 +259,23 @@ def test_stored_priorities_follow_the_age_of_posts(db):
     assert mdb.refresh_priorities(db, force=True)
     assert not mdb.refresh_priorities(db)  # just done: not again before 10 min
     assert [lead["post_id"] for lead in mdb.list_leads(db)] == [2, 1]
+
+
+def test_crisis_review_leads_come_after_crises_and_before_the_rest(db):
+    for i in range(3):
+        add_post(db, str(i), text=f"t{i}", created_at="2026-11-24T00:00:00Z")
+    review = prediction(2, distress=0.6)
+    review["explanation"] = {"crisis_review": True}
+    mdb.save_predictions(
+        db,
+        [
+            prediction(1, distress=0.99),
+            review,
+            prediction(3, distress=0.7, crisis=0.8, labels=("distress", "crisis")),
+        ],
+        "m1",
+    )
+    leads = mdb.list_leads(db)
+    assert [lead["post_id"] for lead in leads] == [3, 2, 1]
+    assert [lead["crisis_review"] for lead in leads] == [0, 1, 0]
+    assert 2 < leads[1]["priority"] < 10
