@@ -75,7 +75,7 @@ except MaraudeError as e:
     message = str(e)
     only("Maraude", lambda: st.error(message))
 
-user = auth.current_user(db)
+user = auth.current_user(db, config.dashboard.session_minutes)
 if user is None:
     only("Connexion", lambda: auth.sign_in_form(db))
 

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_USER = "demo"
 SESSION_KEY = "username"
+ACTIVE_KEY = "last_active"
 MAX_DELAY = 30.0
 FIRST_DELAY = 0.5
 
@@ -81,9 +82,19 @@ def _demo_user(db: Database) -> str:
     return DEMO_USER
 
 
-def current_user(db: Database) -> dict[str, Any] | None:
-    """The signed-in user of this session (demo databases sign in by themselves)."""
+def current_user(db: Database, idle_minutes: int = 30) -> dict[str, Any] | None:
+    """The signed-in user of this session (demo databases sign in by themselves).
+
+    A session idle for more than ``idle_minutes`` is signed out (audited).
+    """
     name = st.session_state.get(SESSION_KEY)
+    now, last = time.monotonic(), st.session_state.get(ACTIVE_KEY)
+    if name is not None and last is not None and now - last > idle_minutes * 60:
+        mdb.audit(db, name, "session_expired", "user", name)
+        st.session_state.clear()
+        st.session_state["expired"] = True
+        name = None
+    st.session_state[ACTIVE_KEY] = now
     if name is None and mdb.is_demo(db):
         name = st.session_state[SESSION_KEY] = _demo_user(db)
     if name is None:
@@ -99,6 +110,8 @@ def sign_in_form(db: Database) -> None:
     """The sign-in form; on success, remember the user and run the app again."""
     st.title("Maraude")
     st.subheader("Connexion")
+    if st.session_state.pop("expired", False):
+        st.warning("Votre session a expiré après une période d'inactivité.")
     if mdb.counts(db)["users"] == 0:
         st.info(
             "Aucun compte n'existe encore. Créez-en un sur le serveur : "

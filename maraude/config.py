@@ -48,6 +48,7 @@ class DashboardConfig:
     port: int = 8501
     claim_minutes: int = 45
     page_size: int = 50
+    session_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class SimulationConfig:
+    python: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
@@ -85,6 +91,7 @@ class Config:
     organisation: OrganisationConfig = field(default_factory=OrganisationConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    simulation: SimulationConfig = field(default_factory=SimulationConfig)
 
     def path(self, value: str) -> Path:
         """Resolve a path from the config against the project folder."""

@@ -95,7 +95,9 @@ claimable = lead["status"] == "new" or (
 if (
     claimable
     and not held_by_me
-    and st.button("Prendre en charge", type="primary", icon=":material/front_hand:")
+    and st.button(
+        "Prendre en charge", type="primary", icon=":material/front_hand:", shortcut="p"
+    )
 ):
     parts.run_action("Lead pris en charge.", actions.claim, db, user, lead_id, minutes)
     st.rerun()
@@ -111,15 +113,17 @@ if held_by_me:
     )
     st.caption("Copiez-la, publiez-la vous-même sur la plateforme, puis confirmez ici.")
     cols = st.columns(3)
-    if cols[0].button("J'ai répondu", type="primary", icon=":material/check:"):
+    if cols[0].button(
+        "J'ai répondu", type="primary", icon=":material/check:", shortcut="ctrl+enter"
+    ):
         parts.run_action("Réponse enregistrée.", actions.reply, db, user, lead_id, text)
         st.rerun()
-    if cols[1].button("Non pertinent", icon=":material/block:"):
+    if cols[1].button("Non pertinent", icon=":material/block:", shortcut="x"):
         parts.run_action(
             "Classé non pertinent.", actions.not_relevant, db, user, lead_id
         )
         st.rerun()
-    if cols[2].button("Relâcher", icon=":material/undo:"):
+    if cols[2].button("Relâcher", icon=":material/undo:", shortcut="l"):
         parts.run_action("Lead remis dans la file.", actions.release, db, user, lead_id)
         st.rerun()
     with st.form("escalate", clear_on_submit=True):

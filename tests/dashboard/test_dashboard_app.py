@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from dashboard import actions
+from dashboard import actions, auth
 from maraude import db as mdb
 from maraude.errors import ClaimError
 from tests.dashboard.dashboard_seed import HOSTILE, POSTS, elements, seed, sign_in
@@ -77,6 +78,21 @@ def test_a_wrong_password_is_refused_audited_and_slowed(app, leads, db, sleeps):
     failed = audit_rows(db, "sign_in_failed")
     assert [json.loads(r["detail"])["consecutive"] for r in failed] == [2, 1]
     assert sleeps == [0.5, 1.0]
+
+
+def test_an_idle_session_is_signed_out(app, leads, db):
+    at = app()
+    at.session_state[auth.SESSION_KEY] = "alice"
+    at.session_state[auth.ACTIVE_KEY] = time.monotonic() - 29 * 60
+    at.run()
+    assert at.title[0].value == "File d'attente"  # idle 29 minutes: still in
+    at = app()
+    at.session_state[auth.SESSION_KEY] = "alice"
+    at.session_state[auth.ACTIVE_KEY] = time.monotonic() - 31 * 60
+    at.run()
+    assert "Lead suivant" not in " ".join(shown(at))  # idle 31 minutes: out
+    assert "expiré" in at.warning[0].value
+    assert audit_rows(db, "session_expired")[0]["username"] == "alice"
 
 
 def test_a_disabled_account_is_refused(app, leads, db):
