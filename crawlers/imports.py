@@ -32,6 +32,7 @@ from crawlers.items import PostItem
 from crawlers.pipelines import normalise_item, post_row, pseudonymise_item
 from maraude import db as mdb
 from maraude.errors import InputError
+from maraude.privacy import old_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ def import_file(path: Path, source: str, db_path: Path, secret: str) -> ImportRe
         if not item.text and not item.title:
             result.dropped += 1
             continue
-        if not pseudonymise_item(item, secret, optout):
+        if not pseudonymise_item(item, secret, optout, old_secrets()):
             result.dropped += 1
             continue
         outcome = mdb.upsert_post(database, post_row(item))

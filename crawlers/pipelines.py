@@ -8,6 +8,7 @@ Post text and handles are never logged: only ids, URLs and counts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from scrapy import signals
@@ -18,7 +19,13 @@ from crawlers.items import PostItem
 from crawlers.storage import release_db, shared_db
 from crawlers.text import guess_lang, normalise
 from maraude import db as mdb
-from maraude.privacy import author_hash, content_hash, mask_text, url_hash
+from maraude.privacy import (
+    author_hash,
+    content_hash,
+    mask_text,
+    old_secrets,
+    url_hash,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +70,25 @@ def normalise_item(item: PostItem) -> PostItem:
     return item
 
 
-def pseudonymise_item(item: PostItem, secret: str, optout: set[str]) -> bool:
-    """Replace the handle by its keyed hash; False when the post is opted out."""
-    if item.author:
-        item.author_hash = author_hash(secret, item.platform, item.site, item.author)
-    item.author = None
-    return not (
-        item.author_hash in optout
-        or (item.url and url_hash(secret, item.url) in optout)
-    )
+def pseudonymise_item(
+    item: PostItem, secret: str, optout: set[str], old_keys: Sequence[str] = ()
+) -> bool:
+    """Replace the handle by its keyed hash; False when the post is opted out.
+
+    ``old_keys`` (after a key rotation) are tried too, so opt-out entries
+    hashed with them still match.
+    """
+    handle, item.author = item.author, None
+    if handle:
+        item.author_hash = author_hash(secret, item.platform, item.site, handle)
+    if not optout:
+        return True
+    for key in (secret, *old_keys):
+        if handle and author_hash(key, item.platform, item.site, handle) in optout:
+            return False
+        if item.url and url_hash(key, item.url) in optout:
+            return False
+    return True
 
 
 def post_row(item: PostItem) -> dict[str, Any]:
@@ -110,6 +127,7 @@ class PseudonymisePipeline(_StatsMixin):
         if not self.secret:
             raise ValueError("MARAUDE_SECRET setting is required by the pipelines")
         self.optout: set[str] = set()
+        self.old_keys = old_secrets()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PseudonymisePipeline:
@@ -119,7 +137,7 @@ class PseudonymisePipeline(_StatsMixin):
         self.optout = mdb.optout_hashes(self.crawler.spider.db)
 
     def process_item(self, item: PostItem) -> PostItem:
-        if not pseudonymise_item(item, self.secret, self.optout):
+        if not pseudonymise_item(item, self.secret, self.optout, self.old_keys):
             self._inc("dropped")
             raise DropItem(f"opted out: {item.platform} post {item.native_id}")
         return item

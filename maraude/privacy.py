@@ -60,6 +60,17 @@ def get_secret(*, allow_generate: bool = False) -> str:
     )
 
 
+OLD_SECRETS_ENV = "MARAUDE_OLD_SECRETS"
+
+
+def old_secrets() -> list[str]:
+    """Previous keys (``MARAUDE_OLD_SECRETS``, comma-separated), kept after a key
+    rotation so that opt-out entries hashed with them keep matching until the
+    register is re-keyed (docs/privacy.md, "Rotating MARAUDE_SECRET")."""
+    raw = os.environ.get(OLD_SECRETS_ENV, "")
+    return [key.strip() for key in raw.split(",") if key.strip()]
+
+
 def author_hash(secret: str, platform: str, site: str, handle: str) -> str:
     """Keyed per-platform hash of an author handle (32 hex characters)."""
     message = "\x1f".join((platform, site.lower(), handle.strip().lower()))

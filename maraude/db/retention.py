@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
-from maraude.privacy import url_hash
+from maraude.privacy import old_secrets, url_hash
 
 CLOSED = ("replied", "not_relevant", "closed")
 
@@ -72,13 +72,14 @@ def _selections(
     url_hashes = {
         r[0] for r in db.execute("SELECT value_hash FROM optout WHERE kind = 'url'")
     }
-    if url_hashes and secret:  # URL entries are keyed hashes: they need the key
+    keys = [secret, *old_secrets()] if secret else []
+    if url_hashes and keys:  # URL entries are keyed hashes: they need the key
         opted += [
             pid
             for pid, url in db.execute(
                 "SELECT id, url FROM posts WHERE url IS NOT NULL"
             )
-            if url_hash(secret, url) in url_hashes
+            if any(url_hash(key, url) in url_hashes for key in keys)
         ]
     return {"old_posts": old_posts, "closed_leads": closed, "opted_out": opted}
 

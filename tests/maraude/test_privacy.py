@@ -84,3 +84,29 @@ def test_an_optout_entry_matches_what_the_crawler_hashes():
         url=url,
     )
     assert not pseudonymise_item(post, SECRET, {hashed})
+
+
+def test_after_a_key_rotation_old_optout_entries_still_match(monkeypatch):
+    from crawlers.items import PostItem
+    from crawlers.pipelines import pseudonymise_item
+    from maraude.privacy import old_secrets, optout_entry
+
+    old, new = "o" * 32, "n" * 32
+    _, entry = optout_entry(old, "loutre_75", "reddit")  # registered before
+    monkeypatch.setenv("MARAUDE_OLD_SECRETS", f"{old}, ")
+    assert old_secrets() == [old]
+
+    def post():
+        return PostItem(
+            platform="reddit",
+            site="www.reddit.com",
+            source="s",
+            native_id="1",
+            text="x",
+            author="loutre_75",
+        )
+
+    assert pseudonymise_item(post(), new, {entry})  # new key alone: missed
+    item = post()
+    assert not pseudonymise_item(item, new, {entry}, old_secrets())  # honoured
+    assert item.author_hash == author_hash(new, "reddit", "www.reddit.com", "loutre_75")
