@@ -12,7 +12,7 @@ PIP := $(BIN)/python -m pip
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 DEMO_FLAGS ?=
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench clean simulation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,22 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
+
+# The optional rights estimate (lead page): OpenFisca-France in its own venv,
+# because it pins old versions (openfisca-core < 45, numpy < 2.4) that must not
+# constrain ours. AGPL, like Maraude. Takes ~20 s with a warm pip cache.
+OPENFISCA_VENV ?= .venv-openfisca
+OPENFISCA_FRANCE ?= openfisca-france==176.1.8
+
+$(OPENFISCA_VENV)/.installed:
+	$(PYTHON) -m venv $(OPENFISCA_VENV)
+	$(OPENFISCA_VENV)/bin/python -m pip install $(PIP_FLAGS) "$(OPENFISCA_FRANCE)"
+	touch $@
+
+simulation: $(OPENFISCA_VENV)/.installed
+	@echo "OpenFisca-France is installed. To turn the estimate on, put in your config:"
+	@echo "  [simulation]"
+	@echo '  python = "$(OPENFISCA_VENV)/bin/python"'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache maraude-demo.db*

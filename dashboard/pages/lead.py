@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import parts, wording
+from dashboard.pages import parts, simulation_parts, wording
 from maraude.db import now_iso
 from maraude.templates import render_reply
 
@@ -80,6 +80,8 @@ if rights:
     st.subheader("Droits possibles")
     for right in rights:
         parts.right_card(right)
+if actions.can_act(user):  # a tool for those who reply
+    simulation_parts.estimate(lead_id, lead["rights_topics"], config)
 
 st.subheader("Agir")
 if lead["note"]:
