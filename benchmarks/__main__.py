@@ -5,7 +5,7 @@ Each one prints its figures and ratios; docs/benchmarks.md records them.
 
 from __future__ import annotations
 
-from benchmarks import classify, crawl, queue
+from benchmarks import classify, crawl, queue, render
 
 
 def main() -> None:
@@ -15,6 +15,8 @@ def main() -> None:
     classify.run(2_000, 100_000)
     print("\n== queue ==")
     queue.run(1_000_000, 100_000)
+    print("\n== queue page in a browser ==")
+    render.run(1_000_000, 100_000)
 
 
 if __name__ == "__main__":
