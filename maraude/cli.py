@@ -43,6 +43,24 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def model_option(func: F) -> F:
+    return click.option(
+        "--model",
+        "model_dir",
+        type=click.Path(file_okay=False),
+        help="Model folder (default: classifier.model in config).",
+    )(func)
+
+
+def sources_option(func: F) -> F:
+    return click.option(
+        "--sources",
+        "sources_file",
+        type=click.Path(dir_okay=False),
+        help="TOML file of [[sources]] (default: config/sources.toml).",
+    )(func)
+
+
 def _config(ctx: click.Context) -> Any:
     from maraude.config import load_config
 
@@ -101,12 +119,7 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
 
 @cli.command()
 @db_option
-@click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(dir_okay=False),
-    help="TOML file of [[sources]] (default: config/sources.toml).",
-)
+@sources_option
 @click.option(
     "--source", "only", multiple=True, help="Crawl only this source (repeatable)."
 )
@@ -140,12 +153,7 @@ def crawl(
 
 @cli.command()
 @db_option
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(file_okay=False),
-    help="Model folder (default: classifier.model in config).",
-)
+@model_option
 @click.pass_context
 @handle_errors
 def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> None:
@@ -169,12 +177,7 @@ def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> 
 
 
 @cli.command()
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(file_okay=False),
-    help="Model folder (default: classifier.model in config).",
-)
+@model_option
 @click.pass_context
 @handle_errors
 def predict(ctx: click.Context, model_dir: str | None) -> None:
@@ -296,12 +299,7 @@ def train(
     type=click.Path(exists=True, dir_okay=False),
     help="Labelled data (default: the held-out split of the seed set).",
 )
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(file_okay=False),
-    help="Model folder (default: classifier.model in config).",
-)
+@model_option
 @_mapping_options
 @click.option(
     "--format",
@@ -506,12 +504,7 @@ def import_(db_path: str | None, file: str, source: str) -> None:
 
 @cli.command()
 @db_option
-@click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(dir_okay=False),
-    help="TOML file of [[sources]] (default: config/sources.toml).",
-)
+@sources_option
 @click.option("--once", is_flag=True, help="Run every scheduled source once, now.")
 @click.option("--no-classify", is_flag=True, help="Do not classify after crawling.")
 @click.pass_context
@@ -600,12 +593,7 @@ def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
 
 @cli.command()
 @db_option
-@click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(dir_okay=False),
-    help="TOML file of [[sources]] (default: config/sources.toml).",
-)
+@sources_option
 @click.pass_context
 @handle_errors
 def recheck(ctx: click.Context, db_path: str | None, sources_file: str | None) -> None:
