@@ -1,0 +1,297 @@
+"""Operators' commands: retention, opt-out, backup, export, users, rights."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maraude.cli_common import (
+    config_of,
+    db_option,
+    handle_errors,
+    open_db_path,
+    operator,
+    sources_option,
+)
+
+
+@click.command()
+@db_option
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be deleted; delete nothing."
+)
+@click.pass_context
+@handle_errors
+def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
+    """Delete what the retention policy ([privacy] in the config) no longer allows.
+
+    Posts that are not leads after posts_days, closed leads after
+    closed_leads_days, labels and audit lines past their limits, and anything
+    on the opt-out register; with their embeddings and full-text index rows.
+
+    \b
+    Example:
+      maraude purge --db maraude.db --dry-run
+    """
+    import os
+    from dataclasses import asdict
+
+    from maraude import db
+
+    config = config_of(ctx)
+    database = open_db_path(db_path)
+    secret = os.environ.get("MARAUDE_SECRET") or None
+    report = db.purge(
+        database, db.Policy(**asdict(config.privacy)), dry_run=dry_run, secret=secret
+    )
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb}: " + ", ".join(f"{n} {what}" for what, n in report.items()))
+    if not dry_run:
+        db.audit(database, operator(), "purge", None, None, {"posts": report["posts"]})
+
+
+@click.command()
+@db_option
+@sources_option
+@click.pass_context
+@handle_errors
+def recheck(ctx: click.Context, db_path: str | None, sources_file: str | None) -> None:
+    """Re-check open leads at their source; purge posts deleted there.
+
+    \b
+    Example:
+      maraude recheck --db maraude.db
+    """
+    from maraude import commands
+
+    result = commands.recheck_leads(config_of(ctx), db_path, sources_file)
+    click.echo(
+        f"Checked {result.checked} posts of open leads: {result.deleted} "
+        f"deleted at their source (purged here), {result.unknown} unknown "
+        "(kept)."
+    )
+
+
+@click.group()
+def optout() -> None:
+    """The opt-out register: people and posts never to be collected."""
+
+
+@optout.command("add")
+@db_option
+@click.argument("value")
+@click.option("--platform", required=True, help="Platform of the handle or URL.")
+@click.option("--site", help="Host of the handle's site (default: the platform's).")
+@handle_errors
+def optout_add(
+    db_path: str | None, value: str, platform: str, site: str | None
+) -> None:
+    """Add a handle or a post URL to the opt-out register (stored hashed).
+
+    The crawler drops their posts from now on, and the next purge deletes what
+    is already stored. Needs MARAUDE_SECRET (the same key as the crawls).
+
+    \b
+    Example:
+      maraude optout add loutre_bleue_75 --platform reddit --db maraude.db
+      maraude optout add https://www.reddit.com/r/x/comments/abc/ --platform reddit
+    """
+    from maraude import db
+    from maraude.privacy import get_secret, optout_entry
+
+    kind, hashed = optout_entry(get_secret(), value, platform, site)
+    database = open_db_path(db_path)
+    added = db.add_optout(database, kind, hashed)
+    db.audit(database, operator(), "optout_added", "optout", None, {"kind": kind})
+    click.echo(("Added" if added else "Already registered") + f" ({kind}).")
+
+
+@click.command()
+@db_option
+@click.argument("dest", type=click.Path(dir_okay=False))
+@handle_errors
+def backup(db_path: str | None, dest: str) -> None:
+    """Copy the database with SQLite's online backup (safe while it is in use).
+
+    To restore, stop the services and put the copy in place of the database.
+
+    \b
+    Example:
+      maraude backup /var/backups/maraude/maraude-2026-11-25.db --db maraude.db
+    """
+    from maraude import db
+
+    if Path(dest).exists():
+        raise click.ClickException(f"{dest} exists: choose a new file name.")
+    db.backup(open_db_path(db_path), dest)
+    click.echo(f"Backed up to {dest}.")
+
+
+@click.group()
+def export() -> None:
+    """Export pseudonymised data (never raw posts)."""
+
+
+@export.command("labels")
+@db_option
+@click.option(
+    "--out",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="JSON Lines file (default: standard output).",
+)
+@handle_errors
+def export_labels(db_path: str | None, out: Any) -> None:
+    """Export moderators' labels as training data: masked text and labels only.
+
+    \b
+    Example:
+      maraude export labels --db maraude.db --out labels.jsonl
+    """
+    from maraude import db
+
+    database = open_db_path(db_path)
+    rows = db.export_labels(database)
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    db.audit(database, operator(), "labels_exported", "labels", None, {"n": len(rows)})
+    click.echo(f"Exported {len(rows)} labels.", err=True)
+
+
+@click.group()
+def user() -> None:
+    """Manage dashboard users (roles: worker, senior, moderator, admin)."""
+
+
+@user.command("add")
+@db_option
+@click.argument("username")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["worker", "senior", "moderator", "admin"]),
+)
+@click.password_option(help="Password (asked for when not given).")
+@handle_errors
+def user_add(db_path: str | None, username: str, role: str, password: str) -> None:
+    """Add a user who signs in with a password.
+
+    \b
+    Example:
+      maraude user add camille --role worker --db maraude.db
+    """
+    from maraude import db
+    from maraude.auth import hash_password
+
+    database = open_db_path(db_path)
+    db.add_user(database, username, role, hash_password(password))
+    db.audit(database, operator(), "user_added", "user", username, {"role": role})
+    click.echo(f"Added {username} ({role}).")
+
+
+@user.command("passwd")
+@db_option
+@click.argument("username")
+@click.password_option(help="New password (asked for when not given).")
+@handle_errors
+def user_passwd(db_path: str | None, username: str, password: str) -> None:
+    """Set a user's password.
+
+    \b
+    Example:
+      maraude user passwd camille --db maraude.db
+    """
+    from maraude import db
+    from maraude.auth import hash_password
+
+    database = open_db_path(db_path)
+    db.set_password(database, username, hash_password(password))
+    db.audit(database, operator(), "user_password_set", "user", username)
+    click.echo(f"Password of {username} changed.")
+
+
+@user.command("disable")
+@db_option
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the user again instead.")
+@handle_errors
+def user_disable(db_path: str | None, username: str, enable: bool) -> None:
+    """Disable a user (they can no longer sign in), or enable them again.
+
+    \b
+    Example:
+      maraude user disable camille --db maraude.db
+    """
+    from maraude import db
+
+    database = open_db_path(db_path)
+    db.set_user_disabled(database, username, not enable)
+    action = "user_enabled" if enable else "user_disabled"
+    db.audit(database, operator(), action, "user", username)
+    click.echo(f"{username} {'enabled' if enable else 'disabled'}.")
+
+
+@user.command("list")
+@db_option
+@handle_errors
+def user_list(db_path: str | None) -> None:
+    """List users, their role and whether they are disabled.
+
+    \b
+    Example:
+      maraude user list --db maraude.db
+    """
+    from maraude import db
+
+    for u in db.list_users(open_db_path(db_path)):
+        state = " (disabled)" if u["disabled"] else ""
+        click.echo(f"{u['username']:20} {u['role']:10}{state}")
+
+
+@click.group()
+def rights() -> None:
+    """The rights catalogue (config/rights/)."""
+
+
+@rights.command("list")
+@handle_errors
+def rights_list() -> None:
+    """List the rights of the catalogue.
+
+    \b
+    Example:
+      maraude rights list
+    """
+    from maraude.rights import load_catalogue
+
+    for right in load_catalogue().values():
+        click.echo(f"{right.id:24} {right.name}")
+
+
+@rights.command("check")
+@handle_errors
+def rights_check() -> None:
+    """Check the catalogue, the reply templates and the places directory.
+
+    Schema, ids the classifier can emit, https links, dated amounts (a warning
+    past 18 months), and every template rendered for every right. Exits with
+    1 when there is an error; warnings alone pass.
+
+    \b
+    Example:
+      maraude rights check
+    """
+    from maraude.rights import check_catalogue
+
+    issues = check_catalogue()
+    for issue in issues:
+        click.echo(str(issue), err=issue.is_error)
+    errors = sum(issue.is_error for issue in issues)
+    warnings = len(issues) - errors
+    click.echo(f"{errors} error(s), {warnings} warning(s).")
+    if errors:
+        sys.exit(1)

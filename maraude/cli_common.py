@@ -1,0 +1,74 @@
+"""What the CLI's command modules share: options, error handling, config."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from maraude.errors import MaraudeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DB_HELP = "SQLite database (default: $MARAUDE_DB, else ./maraude.db)."
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def handle_errors(func: F) -> F:
+    """Turn a :class:`MaraudeError` into a clean message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MaraudeError as e:
+            raise click.ClickException(str(e)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False), help=DB_HELP
+    )(func)
+
+
+def model_option(func: F) -> F:
+    return click.option(
+        "--model",
+        "model_dir",
+        type=click.Path(file_okay=False),
+        help="Model folder (default: classifier.model in config).",
+    )(func)
+
+
+def sources_option(func: F) -> F:
+    return click.option(
+        "--sources",
+        "sources_file",
+        type=click.Path(dir_okay=False),
+        help="TOML file of [[sources]] (default: config/sources.toml).",
+    )(func)
+
+
+def config_of(ctx: click.Context) -> Any:
+    from maraude.config import load_config
+
+    return load_config(ctx.obj.get("config_path"))
+
+
+def open_db_path(db_path: str | None) -> Any:
+    from maraude import db
+    from maraude.config import resolve_db_path
+
+    return db.open_db(resolve_db_path(db_path))
+
+
+def operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"

