@@ -18,7 +18,6 @@ Quotes (``aside.quote``) become ``> `` lines attributed to ``@[user]``.
 
 from __future__ import annotations
 
-import html
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -27,20 +26,16 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
-from lxml import etree
-from lxml import html as lxml_html
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
-from crawlers.text import html_to_text
 
 CHUNK = 20  # post ids per /t/{id}/posts.json request (Discourse's chunk size)
 MAX_FOLLOWUP_POSTS = 200  # newest unseen posts of one topic read per run
 MAX_LOOKUPS = 3  # /t/{id}/{n}.json look-ups per topic and page
 REGULAR = 1  # post_type of an ordinary post (not a whisper or a small action)
-QUOTE_ATTRIBUTION = "@[user] a écrit :"
 Chain = deque[scrapy.Request]
 
 
@@ -325,7 +320,7 @@ class DiscourseSpider(SourceSpider):
             native_id=str(post["id"]),
             url=f"{self.base_url}/t/{slug}/{topic}/{number}",
             title=title if number == 1 else None,
-            text=mark_quotes(str(post.get("cooked") or "")),
+            text=str(post.get("cooked") or ""),
             html=True,
             author=str(post["username"]) if post.get("username") else None,
             created_at=_time(post.get("created_at")),
@@ -368,42 +363,6 @@ class DiscourseSpider(SourceSpider):
         if kwargs.get("group"):
             yield from self._give_up(kwargs["topic_id"], kwargs["group"])
         yield from self._next(kwargs.get("chain"))
-
-
-def mark_quotes(markup: str) -> str:
-    """Turn Discourse quotes into ``> `` lines attributed to ``@[user]``.
-
-    ``<aside class="quote" data-username="…">`` holds a title (avatar and name)
-    and a ``<blockquote>``; it becomes a ``<blockquote>`` whose lines start with
-    ``> `` (nested quotes with ``> > ``), without the name.
-    """
-    if "<aside" not in markup:
-        return markup
-    root = lxml_html.fragment_fromstring(markup, create_parent="div")
-    quotes = root.xpath(
-        ".//aside[contains(concat(' ', normalize-space(@class), ' '), ' quote ')]"
-    )
-    for aside in reversed(quotes):  # innermost first
-        block = _quote_block(aside)
-        block.tail = aside.tail
-        aside.getparent().replace(aside, block)
-    inner = html.escape(root.text or "", quote=False)
-    return inner + "".join(lxml_html.tostring(c, encoding="unicode") for c in root)
-
-
-def _quote_block(aside: Any) -> Any:
-    body = aside.find("blockquote")
-    text = ""
-    if body is not None:
-        parts = [html.escape(body.text or "", quote=False)]
-        parts += [lxml_html.tostring(c, encoding="unicode") for c in body]
-        text = html_to_text("".join(parts))
-    block = etree.Element("blockquote")
-    block.text = QUOTE_ATTRIBUTION
-    for line in (s.strip() for s in text.split("\n")):
-        if line:
-            etree.SubElement(block, "br").tail = f"> {line}"
-    return block
 
 
 def _valid_posts(posts: Iterable[Any]) -> list[dict]:

@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 
 from crawlers.items import PostItem
 from crawlers.pipelines import NormalisePipeline
-from crawlers.spiders.discourse import DiscourseSpider, mark_quotes
+from crawlers.spiders.discourse import DiscourseSpider
 from maraude import db as mdb
 from maraude.sources import Source
 from tests.cassettes import run_crawl
@@ -170,7 +170,7 @@ def test_quotes_are_marked_and_their_author_masked(shared):
     post = next(p for p in posts["latest_posts"] if p["id"] == 20217)
     names = set(re.findall(r'data-username="([^"]+)"', post["cooked"]))
     assert names == {"anonymous105"}
-    item = PostItem("discourse", "x", "s", "1", mark_quotes(post["cooked"]), html=True)
+    item = PostItem("discourse", "x", "s", "1", post["cooked"], html=True)
     text = NormalisePipeline().process_item(item).text
     assert "anonymous105" not in text
     assert "@[user] a écrit :\n> Is We the Living also short?" in text
@@ -187,7 +187,7 @@ def test_nested_quotes_keep_their_depth():
         f'<img class="avatar"> amy:</div><blockquote>{inner}<p>mine</p></blockquote>'
         "</aside><p>reply</p>"
     )
-    item = PostItem("discourse", "x", "s", "1", mark_quotes(outer), html=True)
+    item = PostItem("discourse", "x", "s", "1", outer, html=True)
     text = NormalisePipeline().process_item(item).text
     assert "amy" not in text
     assert "bob" not in text
@@ -197,7 +197,8 @@ def test_nested_quotes_keep_their_depth():
 
 
 def test_text_without_quotes_is_unchanged():
-    assert mark_quotes("<p>a &lt; b</p>") == "<p>a &lt; b</p>"
+    item = PostItem("discourse", "x", "s", "1", "<p>a &lt; b</p>", html=True)
+    assert NormalisePipeline().process_item(item).text == "a < b"
 
 
 # Topics, categories, search ----------------------------------------------------
