@@ -321,34 +321,56 @@ def run_demo(
     config_path: str | None = None,
 ) -> None:
     """The whole chain on our French demo posts, then the dashboard."""
+    with ExitStack() as stack:
+        _run_demo(config, db_path, port, open_browser, serve, config_path, stack)
+
+
+def _demo_server(port: int) -> Any:
+    """The fake Reddit, on ``port`` if free (stable URLs across demo runs)."""
     from maraude.demo.server import DemoServer
 
+    try:
+        return DemoServer(port=port)
+    except OSError:
+        return DemoServer()
+
+
+def _run_demo(
+    config: Config,
+    db_path: Path,
+    port: int,
+    open_browser: bool,
+    serve: bool,
+    config_path: str | None,
+    stack: ExitStack,
+) -> None:
+    """The demo's steps; the fake Reddit stays up while the dashboard runs, so
+    "see the original post" links work."""
     started = time.monotonic()
     database = prepare_demo_db(db_path)
     database.close()
     step = "[{}/4] {}"
-    with DemoServer() as server:
-        click.echo(
-            step.format(
-                1,
-                f"Demo posts served at {server.base_url} "
-                f"({len(server.data.posts)} posts)",
-            ),
-            err=True,
-        )
-        source = Source(
-            name="demo-reddit",
-            platform="reddit",
-            max_pages=20,
-            settings={"base_url": server.base_url, "subreddits": server.subreddits},
-        )
-        results = crawl(
-            config,
-            db_path,
-            None,
-            secret=get_secret(allow_generate=True),
-            sources=[source],
-        )
+    server = stack.enter_context(_demo_server(port + 1))
+    click.echo(
+        step.format(
+            1,
+            f"Demo posts served at {server.base_url} ({len(server.data.posts)} posts)",
+        ),
+        err=True,
+    )
+    source = Source(
+        name="demo-reddit",
+        platform="reddit",
+        max_pages=20,
+        settings={"base_url": server.base_url, "subreddits": server.subreddits},
+    )
+    results = crawl(
+        config,
+        db_path,
+        None,
+        secret=get_secret(allow_generate=True),
+        sources=[source],
+    )
     click.echo(step.format(2, "Crawled:"), err=True)
     click.echo(format_crawl_table(results), err=True)
     database = mdb.open_db(db_path)

@@ -8,6 +8,7 @@ Only ever binds to 127.0.0.1.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 
 POSTS_FILE = Path(__file__).with_name("reddit_posts.jsonl")
 _LISTING = re.compile(r"^/r/([A-Za-z0-9_]+)/new(?:\.json)?/?$")
+_PERMALINK = re.compile(r"^/r/[A-Za-z0-9_]+/comments/([a-z0-9]+)/")
 
 
 def _base36(n: int) -> str:
@@ -79,6 +81,9 @@ class FakeReddit:
     page_size: int = 10
     requests: list[str] = field(default_factory=list)
 
+    def by_id(self, post_id: str) -> dict[str, Any] | None:
+        return next((p for p in self.posts if p["id"] == post_id), None)
+
     def listing(self, sub: str, limit: int, after: str | None) -> dict[str, Any]:
         items = [p for p in self.posts if p["subreddit"].lower() == sub.lower()]
         start = 0
@@ -96,6 +101,18 @@ class FakeReddit:
                 "children": [{"kind": "t3", "data": p} for p in page],
             },
         }
+
+
+def _post_page(post: dict[str, Any]) -> bytes:
+    """The "original post" a worker opens from the dashboard (escaped text)."""
+    title, text = html.escape(post["title"]), html.escape(post["selftext"])
+    return (
+        '<!doctype html><html lang="fr"><meta charset="utf-8">'
+        f"<title>{title}</title><body style='font-family:sans-serif;max-width:40em'>"
+        f"<p><small>r/{html.escape(post['subreddit'])} · démo Maraude : message "
+        f"inventé, sur un faux Reddit local</small></p><h1>{title}</h1>"
+        f"<pre style='white-space:pre-wrap'>{text}</pre></body></html>"
+    ).encode()
 
 
 def _handler(data: FakeReddit) -> type[BaseHTTPRequestHandler]:
@@ -116,6 +133,12 @@ def _handler(data: FakeReddit) -> type[BaseHTTPRequestHandler]:
             if url.path == "/robots.txt":
                 self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
                 return
+            permalink = _PERMALINK.match(url.path)
+            if permalink:
+                post = data.by_id(permalink.group(1))
+                if post is not None:
+                    self._send(200, _post_page(post), "text/html; charset=utf-8")
+                    return
             match = _LISTING.match(url.path)
             if not match:
                 self._send(
