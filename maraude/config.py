@@ -187,7 +187,35 @@ def load_config(path: str | Path | None = None) -> Config:
     user_path = Path(user).expanduser()
     user_data = _read_toml(user_path)
     _build(Config, user_data, "", user_path)  # errors name the user's file
-    return _build(Config, _merge(defaults, user_data), "", user_path)
+    config = _build(Config, _merge(defaults, user_data), "", user_path)
+    _check_ranges(config, user_path)
+    return config
+
+
+#: Values below these make no sense (a post deleted before it is scored, a
+#: claim that expires at once…).
+MINIMUMS = {
+    ("privacy", "posts_days"): 1,
+    ("privacy", "closed_leads_days"): 1,
+    ("privacy", "labels_days"): 1,
+    ("privacy", "audit_days"): 1,
+    ("dashboard", "claim_minutes"): 1,
+    ("dashboard", "session_minutes"): 1,
+    ("dashboard", "page_size"): 1,
+    ("classifier", "batch_size"): 1,
+    ("crawl", "max_pages"): 1,
+    ("crawl", "delay"): 0,
+}
+
+
+def _check_ranges(config: Config, path: Path) -> None:
+    for (section, key), minimum in MINIMUMS.items():
+        value = getattr(getattr(config, section), key)
+        if value < minimum:
+            raise ConfigError(
+                f"{path}: key '{section}.{key}' must be at least {minimum}, "
+                f"got {value}."
+            )
 
 
 def resolve_db_path(db: str | Path | None) -> Path:

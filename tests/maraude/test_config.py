@@ -59,6 +59,21 @@ def test_bad_user_file_names_the_key_and_the_file(tmp_path, content, message):
     assert str(user) in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[privacy]\nposts_days = 0\n", "'privacy.posts_days' must be at least 1"),
+        ("[dashboard]\nclaim_minutes = -5\n", "'dashboard.claim_minutes' must be"),
+        ("[crawl]\ndelay = -1\n", "'crawl.delay' must be at least 0"),
+    ],
+)
+def test_values_out_of_range_are_refused(tmp_path, content, message):
+    user = tmp_path / "bad.toml"
+    user.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(user)
+
+
 def test_missing_user_file(tmp_path):
     with pytest.raises(ConfigError, match="Config file not found"):
         load_config(tmp_path / "absent.toml")
