@@ -213,6 +213,40 @@ _BACKENDS: dict[str, Callable[..., Embedder]] = {
 }
 
 
+class CachedEmbedder:
+    """An embedder that keeps its vectors in the database's embeddings cache.
+
+    Texts already embedded by the same model (same ``name``) are read back
+    instead of encoded again; new ones are encoded and stored.
+    """
+
+    def __init__(self, inner: Any, db: Any) -> None:
+        self.inner = inner
+        self.db = db
+        self.spec = inner.spec
+        self.name = inner.name
+        self.hits = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        from maraude.db import get_embeddings, put_embeddings, text_hash
+
+        keys = [text_hash(t) for t in texts]
+        cached = get_embeddings(self.db, self.name, keys)
+        missing = [i for i, k in enumerate(keys) if k not in cached]
+        self.hits += len(texts) - len(missing)
+        if missing:
+            fresh = self.inner.encode([texts[i] for i in missing])
+            new = {
+                keys[i]: np.asarray(v, dtype="<f4").tobytes()
+                for i, v in zip(missing, fresh, strict=True)
+            }
+            put_embeddings(self.db, self.name, new)
+            cached.update(new)
+        if not texts:
+            return self.inner.encode([])
+        return np.vstack([np.frombuffer(cached[k], dtype="<f4") for k in keys])
+
+
 def load_embedder(spec: dict[str, Any] | None = None) -> Embedder:
     """Build the embedder a spec describes (``None``: the default USE embedder)."""
     spec = dict(DEFAULT_SPEC if spec is None else spec)

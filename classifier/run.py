@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from sqlite_utils import Database
 
+from classifier.embed import CachedEmbedder
 from classifier.model import MaraudeClassifier
 from classifier.text import post_text
 from maraude.db import save_predictions, unscored_posts
@@ -32,6 +33,23 @@ def classify_db(
     """
     version = model.version_
     counts = {"scored": 0, "leads_created": 0, "leads_updated": 0, "crisis": 0}
+    inner = model.embedder_
+    model.embedder_ = CachedEmbedder(inner, db)
+    try:
+        _classify_batches(db, model, version, batch_size, progress, counts)
+    finally:
+        model.embedder_ = inner
+    return counts
+
+
+def _classify_batches(
+    db: Database,
+    model: MaraudeClassifier,
+    version: str,
+    batch_size: int,
+    progress: Callable[[int], Any] | None,
+    counts: dict[str, int],
+) -> None:
     for batch in unscored_posts(db, version, batch_size):
         texts = [post_text(p.get("title"), p.get("text")) for p in batch]
         predictions = model.predict_texts(texts)
@@ -45,7 +63,6 @@ def classify_db(
         logger.info("scored %d posts with %s", counts["scored"], version)
         if progress is not None:
             progress(counts["scored"])
-    return counts
 
 
 def _parse(line: str, number: int) -> tuple[dict[str, Any] | None, str | None]:

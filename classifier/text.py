@@ -14,6 +14,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from maraude.db import post_text  # noqa: F401 (one definition, shared with purge)
 from maraude.privacy import mask_text
 
 # Apostrophes, quotes used as apostrophes, hyphens and dashes: all become a space,
@@ -80,12 +81,6 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(
         normalize(text).encode("utf-8"), usedforsecurity=False
     ).hexdigest()
-
-
-def post_text(title: str | None, text: str | None) -> str:
-    """The text the classifier reads for a post: its title, then its body."""
-    parts = [p.strip() for p in (title, text) if p and p.strip()]
-    return "\n".join(parts)
 
 
 def snippet(text: str, limit: int = 120) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.dataset import LABELS, Example, load_examples, split
+from classifier.embed import CachedEmbedder, load_embedder
 from classifier.evaluate import evaluate_examples, format_table
 from classifier.model import MaraudeClassifier, load_model, save_model
 
@@ -54,6 +55,7 @@ def train(
     *,
     with_seed: bool = False,
     params: dict[str, Any] | None = None,
+    cache_db: Any = None,
 ) -> Path:
     """Train, evaluate on the held-out split, and save a model folder.
 
@@ -61,6 +63,8 @@ def train(
     ``label_name`` a CSV/JSONL mapping one column to one label) replace the seed
     set unless ``with_seed``; ``extra_labels`` are moderators' labels
     (``maraude.db.labels(db)``). ``embedder_spec`` defaults to USE-multilingual.
+    With ``cache_db`` (a Maraude database), embeddings are read from and written
+    to its cache, so a retraining does not embed the same texts again.
     Returns the model folder.
     """
     started = time.perf_counter()
@@ -74,7 +78,10 @@ def train(
     )
     train_set, test_set = split(examples)
     logger.info("training on %d examples, %d held out", len(train_set), len(test_set))
-    model = MaraudeClassifier(embedder=embedder_spec, **(params or {}))
+    embedder: Any = embedder_spec
+    if cache_db is not None:
+        embedder = CachedEmbedder(load_embedder(embedder_spec), cache_db)
+    model = MaraudeClassifier(embedder=embedder, **(params or {}))
     model.fit([ex.text for ex in train_set], train_set)
     fitted = time.perf_counter() - started
     held_out = evaluate_examples(model, test_set) if test_set else {}

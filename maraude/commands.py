@@ -180,13 +180,12 @@ def train_model(
     """Train from the seed set (or files) plus the database's moderator labels."""
     from classifier.train import train
 
-    extra = None
+    extra, database = None, None
     path = resolve_db_path(db_path)
     if db_path or path.exists():
         database = mdb.open_db(path)
         # One label per item: adjudications win, disputed items wait.
         extra = mdb.resolved_labels(database)
-        database.close()
     out = (
         Path(out_dir)
         if out_dir
@@ -197,16 +196,21 @@ def train_model(
         spec = {"backend": embedder}
     elif embedder:
         spec = {"backend": "sentence-transformers", "model": embedder}
-    return train(
-        data_files or None,
-        out,
-        extra_labels=extra,
-        embedder_spec=spec,
-        text_col=text_col,
-        label_col=label_col,
-        label_name=label_name,
-        with_seed=with_seed,
-    )
+    try:
+        return train(
+            data_files or None,
+            out,
+            extra_labels=extra,
+            embedder_spec=spec,
+            text_col=text_col,
+            label_col=label_col,
+            label_name=label_name,
+            with_seed=with_seed,
+            cache_db=database,  # embeddings cached: retraining does not re-embed
+        )
+    finally:
+        if database is not None:
+            database.close()
 
 
 def _user_models_dir() -> Path:

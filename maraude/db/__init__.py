@@ -36,6 +36,7 @@ from maraude.db.core import (
     set_meta,
     translate_busy,
 )
+from maraude.db.embeddings import get_embeddings, post_text, put_embeddings
 from maraude.db.labelling import (
     add_item_label,
     agreement,
@@ -135,6 +136,7 @@ __all__ = [
     "export_labels",
     "finish_crawl_run",
     "finish_crisis_alert",
+    "get_embeddings",
     "get_lead",
     "get_meta",
     "get_post",
@@ -164,7 +166,9 @@ __all__ = [
     "optout_hashes",
     "optout_requests",
     "outcome_summary",
+    "post_text",
     "purge",
+    "put_embeddings",
     "refresh_priorities",
     "release_hold",
     "release_lead",

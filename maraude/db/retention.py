@@ -15,20 +15,15 @@ index rows (triggers) and its cached embeddings.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from maraude.db.embeddings import post_text, text_hash
 from maraude.privacy import old_secrets, url_hash
 
 CLOSED = ("replied", "not_relevant", "closed")
-
-
-def text_hash(text: str) -> str:
-    """The key of a text in the embeddings cache."""
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _ago(days: int) -> str:
@@ -90,10 +85,11 @@ def delete_posts(db: Database, post_ids: list[int]) -> int:
         for start in range(0, len(post_ids), 500):
             chunk = post_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            texts = db.execute(
-                f"SELECT text FROM posts WHERE id IN ({marks})", chunk
+            rows = db.execute(
+                f"SELECT title, text FROM posts WHERE id IN ({marks})", chunk
             ).fetchall()
-            hashes = [text_hash(t[0]) for t in texts]
+            # The cache holds what the classifier read: title then text.
+            hashes = [text_hash(post_text(title, text)) for title, text in rows]
             if hashes:
                 db.execute(
                     f"DELETE FROM embeddings WHERE text_hash IN "
