@@ -61,10 +61,15 @@ def normalise_item(item: PostItem) -> PostItem:
     """HTML → plain text, NFC, tidy whitespace, masking, language (in place)."""
     item.text = mask_text(normalise(item.text or "", is_html=item.html))
     item.html = False
+    raw_title = item.title
     if item.title:
         item.title = mask_text(normalise(item.title))
     if item.thread_title:
-        item.thread_title = mask_text(normalise(item.thread_title))
+        # A thread's first post carries the thread's title: do it once.
+        same = item.thread_title == raw_title
+        item.thread_title = (
+            item.title if same else mask_text(normalise(item.thread_title))
+        )
     if not item.lang:
         item.lang = guess_lang(f"{item.title or ''} {item.text}")
     return item

@@ -242,11 +242,15 @@ def iso_date(value: str | float | None) -> str | None:
 
 def guess_lang(text: str) -> str | None:
     """``"fr"``, ``"en"`` or None, from common function words (fast, offline)."""
-    words = _WORDS.findall(text.lower()[:2000])
+    words = _WORDS.findall(text[:600].lower())  # a few sentences are enough
     if len(words) < 3:
         return None
-    fr = sum(w in _FR for w in words)
-    en = sum(w in _EN for w in words)
+    fr = en = 0
+    for word in words:
+        if word in _FR:
+            fr += 1
+        elif word in _EN:
+            en += 1
     if max(fr, en) < 2:
         return None
     return "fr" if fr >= en else "en"

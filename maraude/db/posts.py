@@ -36,19 +36,20 @@ def upsert_post(db: Database, post: dict[str, Any]) -> str:
     """
     row = {k: post.get(k) for k in POST_FIELDS}
     row["fetched_at"] = row["fetched_at"] or now_iso()
+    cols = ", ".join(POST_FIELDS)
+    marks = ", ".join("?" for _ in POST_FIELDS)
+    inserted = db.execute(
+        f"INSERT INTO posts ({cols}) VALUES ({marks}) "
+        "ON CONFLICT(platform, site, native_id) DO NOTHING",
+        [row[k] for k in POST_FIELDS],
+    )
+    if inserted.rowcount == 1:  # the common case: one statement
+        return "new"
     existing = db.execute(
         "SELECT id, content_hash FROM posts "
         "WHERE platform = ? AND site = ? AND native_id = ?",
         [row["platform"], row["site"], row["native_id"]],
     ).fetchone()
-    if existing is None:
-        cols = ", ".join(POST_FIELDS)
-        marks = ", ".join("?" for _ in POST_FIELDS)
-        db.execute(
-            f"INSERT INTO posts ({cols}) VALUES ({marks})",
-            [row[k] for k in POST_FIELDS],
-        )
-        return "new"
     if existing[1] == row["content_hash"]:
         return "unchanged"
     db.execute(
