@@ -65,4 +65,4 @@ simulation: $(OPENFISCA_VENV)/.installed
 	@echo '  python = "$(OPENFISCA_VENV)/bin/python"'
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache maraude-demo.db*
+	rm -rf $(VENV) $(OPENFISCA_VENV) .pytest_cache .ruff_cache maraude-demo.db*
