@@ -5,12 +5,14 @@ Each one prints its figures and ratios; docs/benchmarks.md records them.
 
 from __future__ import annotations
 
-from benchmarks import classify, crawl, queue, render
+from benchmarks import classify, crawl, french, queue, render
 
 
 def main() -> None:
     print("== crawl ==")
     crawl.run(20_000)
+    print("\n== French stand-ins ==")
+    french.run()
     print("\n== classify ==")
     classify.run(2_000, 100_000)
     print("\n== queue ==")
