@@ -126,6 +126,31 @@ class RightsTagger:
         )
         return self
 
+    def refresh(self, catalogue: Mapping[str, Right], embedder: Any = None) -> None:
+        """Follow the catalogue as it is now, without retraining.
+
+        Aliases are rebuilt from the current files; a right added since training
+        gets a prototype from its name and summary (with ``embedder``); a right
+        removed is dropped. So adding a right is adding one file.
+        """
+        self.aliases_ = catalogue_aliases(catalogue)
+        keep = [i for i, r in enumerate(self.right_ids_) if r in catalogue]
+        ids = [self.right_ids_[i] for i in keep]
+        protos = None if self.prototypes_ is None else self.prototypes_[keep]
+        new = [r for r in sorted(catalogue) if r not in ids]
+        if new and protos is not None and embedder is not None:
+            extra = np.asarray(
+                embedder.encode([_prototype_text(catalogue[r]) for r in new]),
+                dtype=np.float32,
+            )
+            extra /= np.maximum(np.linalg.norm(extra, axis=1, keepdims=True), 1e-9)
+            protos = np.vstack([protos, extra])
+            ids += new
+        elif new and protos is None:
+            ids += new
+        self.right_ids_, self.prototypes_ = ids, protos
+        self._compile()
+
     def _compile(self) -> None:
         ordered = sorted(self.aliases_, key=len, reverse=True)
         self._lookup = {re.sub(r"\s+", " ", a): a for a in ordered}

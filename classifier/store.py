@@ -26,6 +26,7 @@ from classifier.embed import load_embedder, package_version
 from classifier.features import char_vectorizer, word_vectorizer
 from classifier.rights_tagger import RightsTagger
 from maraude.errors import ModelNotFoundError
+from maraude.rights import CATALOGUE_DIR, load_catalogue
 
 if TYPE_CHECKING:
     from classifier.model import MaraudeClassifier
@@ -177,6 +178,12 @@ def load_model(model_dir: str | Path) -> MaraudeClassifier:
         )
         model.word_vectorizer_.idf_ = state["word_idf"]
     model.embedder_ = load_embedder(meta["embedder"])
+    # The catalogue as it is now: a right added since training is recognised.
+    folder_dir = getattr(model.tagger_, "catalogue_dir", None)
+    model.tagger_.refresh(
+        load_catalogue(Path(folder_dir) if folder_dir else CATALOGUE_DIR),
+        model.embedder_,
+    )
     model._neighbors32 = model.neighbor_emb_.astype(np.float32)
     model.metadata_ = meta
     return model

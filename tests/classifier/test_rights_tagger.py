@@ -70,3 +70,33 @@ def test_state_round_trip(tagger):
     copy = RightsTagger.from_state(tagger.to_state())
     text = "dossier RSA et les apl"
     assert copy.find(text) == tagger.find(text)
+
+
+def test_a_right_added_to_the_catalogue_is_found_without_retraining(fitted):
+    from dataclasses import replace
+
+    from classifier.embed import FakeEmbedder
+    from maraude.rights import load_catalogue
+
+    catalogue = dict(load_catalogue())
+    base = catalogue["rsa"]
+    catalogue["aide_test"] = replace(
+        base,
+        id="aide_test",
+        name="Aide de test",
+        short_name="ADT",
+        aliases=("aide zorglub", "zorglub"),
+        summary="Une aide imaginaire.",
+    )
+    tagger = fitted.tagger_
+    before = list(tagger.right_ids_)
+    assert not tagger.find("j'ai droit à l'aide zorglub ?")
+    tagger.refresh(catalogue, FakeEmbedder(dim=32))
+    try:
+        (match,) = tagger.find("j'ai droit à l'aide zorglub ?")
+        assert match.right == "aide_test"
+        assert "aide_test" in tagger.right_ids_
+        assert tagger.prototypes_.shape[0] == len(tagger.right_ids_)
+    finally:
+        tagger.refresh(load_catalogue(), FakeEmbedder(dim=32))
+    assert tagger.right_ids_ == before
