@@ -135,7 +135,12 @@ def test_sigkill_then_restart_loses_nothing_and_duplicates_nothing(
             stderr=subprocess.DEVNULL,
         )
         assert server.held.wait(60), "the crawl never reached the held page"
-        time.sleep(0.5)  # let the pipelines finish the pages already received
+        # Let the pipelines commit the pages already received (a timer commits
+        # within 0.2 s; a loaded machine may take longer), then kill.
+        deadline = time.monotonic() + 20
+        while len(posts_in(db_path)) < (kill_page - 1) * PAGE:
+            assert time.monotonic() < deadline, "earlier pages were not stored"
+            time.sleep(0.1)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         stored = posts_in(db_path)
