@@ -14,6 +14,7 @@ from maraude.cli_common import (
     CONTEXT,
     config_of,
     db_option,
+    format_option,
     handle_errors,
     open_db_path,
     operator,
@@ -105,13 +106,7 @@ def crawl(
     ),
     help="Statuses to list (default: the open ones: new, claimed, escalated).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    default="table",
-    show_default=True,
-    type=click.Choice(["table", "json"]),
-)
+@format_option
 @handle_errors
 def leads(db_path: str | None, limit: int, statuses: tuple[str, ...], fmt: str) -> None:
     """List leads in exactly the dashboard's order (crisis first).

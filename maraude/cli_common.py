@@ -45,6 +45,17 @@ def model_option(func: F) -> F:
     )(func)
 
 
+def format_option(func: F) -> F:
+    """``--format table|json`` (default: table)."""
+    return click.option(
+        "--format",
+        "fmt",
+        default="table",
+        show_default=True,
+        type=click.Choice(["table", "json"]),
+    )(func)
+
+
 def sources_option(func: F) -> F:
     return click.option(
         "--sources",

@@ -11,6 +11,7 @@ from maraude.cli_common import (
     F,
     config_of,
     db_option,
+    format_option,
     handle_errors,
     model_option,
     open_db_path,
@@ -167,13 +168,7 @@ def train(
 )
 @model_option
 @_mapping_options
-@click.option(
-    "--format",
-    "fmt",
-    default="table",
-    show_default=True,
-    type=click.Choice(["table", "json"]),
-)
+@format_option
 @click.pass_context
 @handle_errors
 def evaluate(
