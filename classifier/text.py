@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from maraude.db import post_text  # noqa: F401 (one definition, shared with purge)
@@ -34,37 +35,44 @@ def _fold_char(c: str) -> str:
     return "".join(x for x in decomposed if not unicodedata.combining(x))
 
 
-_CACHE: dict[str, str] = {}
+class _FoldTable(dict):
+    """``str.translate`` table that folds each new character on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(folded) != 1:  # recorded before the table knows it (threads)
+            _IRREGULAR.add(chr(code))
+        self[code] = folded
+        return folded
 
 
-def _folded(c: str) -> str:
-    out = _CACHE.get(c)
-    if out is None:
-        out = _CACHE[c] = _fold_char(c)
-    return out
+_TABLE = _FoldTable()
+#: Characters whose folded form is not exactly one character ("œ", combining marks).
+_IRREGULAR: set[str] = set()
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents, apostrophes/hyphens → spaces (length may change)."""
-    return "".join(_folded(c) for c in text)
+    return text.translate(_TABLE)
 
 
 @lru_cache(maxsize=256)  # the lexicons and the rights tagger fold the same post
-def fold_with_map(text: str) -> tuple[str, list[int]]:
+def fold_with_map(text: str) -> tuple[str, Sequence[int]]:
     """``fold(text)`` plus, for each folded character, its index in ``text``.
 
-    The returned list is shared between callers: do not modify it.
+    Most texts fold character for character, and the map is then a ``range``.
+    The returned map is shared between callers: do not modify it.
     """
-    parts: list[str] = []
+    folded = text.translate(_TABLE)
+    if _IRREGULAR.isdisjoint(text):
+        return folded, range(len(text))
     index: list[int] = []
     for i, c in enumerate(text):
-        f = _folded(c)
-        parts.append(f)
-        index.extend([i] * len(f))
-    return "".join(parts), index
+        index.extend([i] * len(_TABLE[ord(c)]))
+    return folded, index
 
 
-def original_span(text: str, index: list[int], start: int, end: int) -> str:
+def original_span(text: str, index: Sequence[int], start: int, end: int) -> str:
     """The substring of ``text`` behind the folded span ``[start, end)``."""
     if end <= start or not index:
         return ""

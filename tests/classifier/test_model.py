@@ -232,3 +232,27 @@ def test_corrupt_model_file(fitted, tmp_path):
     (out / "model.skops").write_bytes(b"not a zip")
     with pytest.raises(ModelNotFoundError):
         load_model(out)
+
+
+def test_fast_tfidf_equals_scikit_learn_transform(fitted, examples):
+    from classifier.features import FastTfidf
+    from classifier.text import normalize
+
+    docs = [normalize(ex.text) for ex in examples] + ["", "  ", "a", "zzzz qqqq"]
+    for vectorizer in (fitted.vectorizer_, fitted.word_vectorizer_):
+        fast = FastTfidf(vectorizer)
+        for _ in range(2):  # the second pass reads the word cache
+            got = fast.transform(docs)
+            want = vectorizer.transform(docs)
+            assert got.shape == want.shape
+            assert abs(got - want).max() < 1e-6
+
+
+def test_stacked_linear_heads_equal_each_heads_predict_proba(fitted, examples):
+    texts = [ex.text for ex in examples[:80]]
+    emb = fitted.embedder_.encode(texts)
+    features = fitted._features(texts, emb)
+    scores = fitted._scores(texts, emb)
+    for name in LABELS:
+        want = fitted.heads_[name].predict_proba(features)[:, 1]
+        np.testing.assert_allclose(scores[name], want, atol=1e-6)

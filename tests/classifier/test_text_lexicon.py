@@ -19,6 +19,22 @@ def test_fold_with_map_points_back_to_the_original():
     assert original_span(text, index, start, start + 5) == "cœur"
 
 
+@pytest.mark.parametrize(
+    "text, phrase, folded_phrase",
+    [
+        ("Un œuf, une ﬁn, un été", "été", "ete"),  # "œ" and "ﬁ" grow when folded
+        ("e\u0301te\u0301 fini, Ça va", "Ça", "ca"),  # combining accents vanish
+        ("tout va bien", "bien", "bien"),  # one character each: a plain range
+    ],
+)
+def test_fold_with_map_stays_aligned_when_lengths_change(text, phrase, folded_phrase):
+    folded, index = fold_with_map(text)
+    assert folded == fold(text)
+    assert len(index) == len(folded)
+    start = folded.rindex(folded_phrase)
+    assert original_span(text, index, start, start + len(folded_phrase)) == phrase
+
+
 def test_snippet_is_masked_and_short():
     s = snippet("écris-moi à jean.dupont@example.org " + "blabla " * 40)
     assert "[email]" in s
