@@ -71,7 +71,7 @@ CRISIS_RULES: dict[str, str] = {
     "no_will_to_live": (
         r"\b(?:plus|plu|pas|aucune?|perdu)\s+(?:l\s+)?(?:envie|envi|gout|la\s+force"
         r"|le\s+courage|raison)\s+de\s+vivre\b|\b(?:marre|fatiguee?|lasse?|degoute?e?)"
-        r"\s+de\s+vivre\b"
+        r"\s+(?:de\s+vivre|d\s+exister)\b"
     ),
     # "envie de mourir", "jveux mourir", "envie de crever" (not "... de rire"; not
     # "je vais mourir", which is as often fear or illness as intent).
@@ -122,7 +122,7 @@ CRISIS_RULES: dict[str, str] = {
         r"\bm(?:e)?\s*scarifi\w*|\bscarifications?\b|\bauto\s*mutil\w*|\bme\s+mutil\w*"
         r"|\bje\s+me\s+(?:fais|suis\s+faite?)\s+(?:\w+\s+)?(?:du|de)\s+mal\b"
         r"|\bme\s+faire\s+(?:\w+\s+)?(?:du|de)\s+mal\b(?!\s+a)"
-        r"|\bme\s+tape\s+la\s+tete\s+contre|\bme\s+(?:couper|coupe|taillader"
+        r"|\bme\s+(?:suis\s+)?tapee?\s+la\s+tete\s+contre|\bme\s+(?:couper|coupe|taillader"
         r"|taillade|entailler)\s+(?:les\s+|le\s+|aux\s+)?(?:veines|bras|poignets?"
         r"|cuisses?)\b"
     ),
@@ -214,6 +214,9 @@ CRISIS_RULES: dict[str, str] = {
         r"\s+(?:couteau|fusil|arme|pistolet))\b|\bqu\s+(?:il|elle)\s+(?:va|allait"
         r"|vont|allaient)\s+(?:me|nous|tous\s+nous|nous\s+tous)\s+(?:tuer|buter"
         r"|egorger)\b|\bserre\s+le\s+cou\b|\bm\s+a\s+etranglee?\b"
+        r"|\b(?:il|elle)\s+a\s+menace\s+(?:ma|mon|mes|les)\s+(?:fille|fils|enfants?"
+        r"|gosses|bebe|femme|mere|pere|soeur|frere)\b|\b(?:essaie|essaye|tente|veut)"
+        r"\s+de\s+(?:defoncer|enfoncer|forcer)\s+(?:la|ma|notre)\s+porte\b"
     ),
     # More self-harm: "je me coupe depuis l'été", "envie de me couper", "je me
     # brûle avec…" (not "je me coupe les cheveux", "je me coupe du monde").
@@ -241,6 +244,43 @@ CRISIS_RULES: dict[str, str] = {
         r"(?:pont|falaise|viaduc|toit|immeuble|balcon|roues|train|voiture)\b"
         r"|\b(?:accelerer|m\s+encastrer|me\s+planter)\s+(?:\w+\s+){0,2}?(?:contre|dans)"
         r"\s+un\s+(?:mur|arbre|platane|pilier|poteau)\b"
+    ),
+    # Self-harm on the body: "je me coupe les bras", "je me brûle les poignets",
+    # "mes cuisses en code barre" (not "je me coupe les cheveux", "je me brûle la
+    # main sur le four").
+    "self_harm_body": (
+        r"\bme\s+(?:coupe|couper|coupais|taillade|brule|bruler|brulais|griffe"
+        r"|griffer)\s+(?:les|le|la|aux)\s+(?:poignets?|avant\s+bras|cuisses?|veines)\b"
+        r"|\bme\s+(?:coupe|couper|coupais|taillade)\s+(?:les|le)\s+(?:bras|ventre"
+        r"|jambes?)\b|\b(?:bras|cuisses?|poignets?|jambes?)\s+(?:en|comme\s+un"
+        r"|ressemblent\s+a\s+(?:un|des))\s+codes?\s+barres?\b"
+    ),
+    # Losing the point of living: "je vois plus l'intérêt d'être en vie", "aucun
+    # intérêt à continuer", "des idées noires" (the French euphemism).
+    "no_point": (
+        r"\b(?:plus|pas|aucun)\s+(?:l\s+)?(?:interet|sens)\s+(?:de|d|a)\s+(?:vivre"
+        r"|etre\s+en\s+vie|continuer\s+a\s+vivre|rester\s+en\s+vie|exister)\b"
+        r"|\bidees\s+noires\b"
+    ),
+    # Being at a dangerous place now: "je suis sur les rails", "assis sur le
+    # parapet", "au bord du vide" (not "le train est sur les rails").
+    "on_the_edge": (
+        r"\b(?:je\s+suis|j\s*suis|jsui|chui|chuis|suis|assise?|debout|je\s+me\s+tiens)"
+        r"\s+(?:sur\s+(?:les\s+rails|les\s+voies|la\s+voie\s+ferree|le\s+parapet"
+        r"|le\s+rebord|la\s+rambarde|le\s+garde\s+corps)|au\s+bord\s+du\s+(?:vide"
+        r"|quai|toit|pont|precipice|la\s+falaise))\b"
+    ),
+    # Someone else's overdose, or one at hand: "il a pris tous ses cachets",
+    # "des boîtes de médicaments vides à côté d'elle".
+    "overdose_other": (
+        r"\b(?:pris|avale|gobe)\s+(?:tous|toutes)\s+ses\s+(?:cachets|medocs"
+        r"|medicaments|comprimes|pilules)\b|\bboites?\s+de\s+(?:cachets|medocs"
+        r"|medicaments|comprimes)\s+vides?\b"
+    ),
+    # "sauter sous le train", "me mettre sous un train".
+    "under_train": (
+        r"\b(?:sauter|me\s+mettre|me\s+coucher|m\s+allonger)\s+sous\s+(?:le|un|les"
+        r"|une)\s+(?:train|tgv|rer|metro|tram|camion|bus|roues|voiture)\b"
     ),
 }
 

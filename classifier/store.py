@@ -59,6 +59,14 @@ def threshold_rule(model: MaraudeClassifier) -> str:
         if ceiling is not None
         else ""
     )
+    held_out = (
+        "; then (the contract's rule) the crisis pair lowered until every held-out "
+        "crisis passes, with the fewest false crises there; the out-of-fold pair is "
+        "kept as crisis_confident / crisis_confident_gate, and a crisis below it "
+        "gets crisis_review (possible crisis, check)"
+        if "crisis_confident" in getattr(model, "thresholds_", {})
+        else ""
+    )
     review = model.crisis_review_recall
     band = (
         f"; crisis_review (a distress lead that is not a crisis, with a crisis "
@@ -74,7 +82,7 @@ def threshold_rule(model: MaraudeClassifier) -> str:
         f"precision >= {model.precision_target} keeping recall >= "
         f"{model.distress_min_recall} (else the best precision at that recall), "
         "counting every crisis as a distress; rights and minor at the best F1 with "
-        f"precision >= {model.precision_target}"
+        f"precision >= {model.precision_target}{held_out}"
     )
 
 

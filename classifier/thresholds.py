@@ -317,3 +317,68 @@ def _row(y: np.ndarray, passed: np.ndarray, t: float, met: bool) -> dict[str, An
         "n": len(y),
         "positives": int(y.sum()),
     }
+
+
+def lower_crisis_for_recall(
+    y: np.ndarray,
+    p_crisis: np.ndarray,
+    p_distress: np.ndarray,
+    hit: np.ndarray,
+    non_distress: np.ndarray,
+    t_crisis: float,
+    t_gate: float,
+) -> tuple[float, float, dict[str, Any]]:
+    """The crisis pair lowered until every crisis of a labelled set passes.
+
+    The contract's rule for the held-out split: crisis thresholds for recall 1.0
+    there. Only pairs no stricter than ``(t_crisis, t_gate)`` (chosen out of
+    fold) are searched, so no crisis that passed before is lost; among those
+    reaching recall 1.0, the one with the fewest false crises on this set, then
+    the fewest posts without distress flagged, then the highest thresholds.
+    """
+    y, hit, nd = (np.asarray(a, bool) for a in (y, hit, non_distress))
+    pc, pd = np.asarray(p_crisis, float), np.asarray(p_distress, float)
+    before = hit | ((pc >= t_crisis) & (pd >= t_gate))
+    report: dict[str, Any] = {
+        "crises": int(y.sum()),
+        "missed_before": int((y & ~before).sum()),
+        "threshold_before": round(t_crisis, 4),
+        "gate_before": round(t_gate, 4),
+    }
+    if not (y & ~before).any():
+        return t_crisis, t_gate, {**report, "changed": False}
+    missed = y & ~before
+    cuts = np.unique(np.r_[t_crisis, pc[missed & (pc < t_crisis)]])
+    gates = np.unique(np.r_[t_gate, pd[missed & (pd < t_gate)]])
+    best: tuple[Any, ...] = (-1,)
+    for t_d in gates:
+        for t_c in cuts:
+            passed = hit | ((pc >= t_c) & (pd >= t_d))
+            key = (
+                int((y & passed).sum()),
+                -int((~y & passed).sum()),
+                -int((nd & passed).sum()),
+                t_c + t_d,
+                t_c,
+                t_d,
+            )
+            best = max(best, key)
+    t_c = min(t_crisis, _cut(pc, float(best[4])))
+    t_d = min(t_gate, _cut(pd, float(best[5]))) if best[5] > 0 else 0.0
+    passed = hit | ((pc >= t_c) & (pd >= t_d))
+    return (
+        t_c,
+        t_d,
+        {
+            **report,
+            "changed": True,
+            **prf(y, passed),
+            "precision_before": prf(y, before)["precision"],
+            "non_distress_flagged": round(
+                float((passed & nd).sum()) / max(nd.sum(), 1), 4
+            ),
+            "non_distress_flagged_before": round(
+                float((before & nd).sum()) / max(nd.sum(), 1), 4
+            ),
+        },
+    )

@@ -56,6 +56,7 @@ def train(
     with_seed: bool = False,
     params: dict[str, Any] | None = None,
     cache_db: Any = None,
+    crisis_recall_on_held_out: bool = True,
 ) -> Path:
     """Train, evaluate on the held-out split, and save a model folder.
 
@@ -64,7 +65,10 @@ def train(
     set unless ``with_seed``; ``extra_labels`` are moderators' labels
     (``maraude.db.labels(db)``). ``embedder_spec`` defaults to USE-multilingual.
     With ``cache_db`` (a Maraude database), embeddings are read from and written
-    to its cache, so a retraining does not embed the same texts again.
+    to its cache, so a retraining does not embed the same texts again. With
+    ``crisis_recall_on_held_out`` (the contract's rule), the crisis thresholds
+    are then lowered until every held-out crisis passes
+    (:meth:`~classifier.model.MaraudeClassifier.fit_crisis_recall`).
     Returns the model folder.
     """
     started = time.perf_counter()
@@ -83,6 +87,9 @@ def train(
         embedder = CachedEmbedder(load_embedder(embedder_spec), cache_db)
     model = MaraudeClassifier(embedder=embedder, **(params or {}))
     model.fit([ex.text for ex in train_set], train_set)
+    crisis_rule = {}
+    if test_set and crisis_recall_on_held_out:
+        crisis_rule = model.fit_crisis_recall([ex.text for ex in test_set], test_set)
     fitted = time.perf_counter() - started
     held_out = evaluate_examples(model, test_set) if test_set else {}
     held_out.pop("worst_errors", None)  # texts stay out of the metadata
@@ -90,6 +97,7 @@ def train(
         "training_data": _counts(examples, train_set, test_set),
         "held_out": held_out,
         "training_seconds": round(fitted, 1),
+        "crisis_held_out_rule": crisis_rule,
     }
     return save_model(model, out_dir, meta)
 

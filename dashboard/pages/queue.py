@@ -59,7 +59,9 @@ def row(lead: dict) -> None:
     with st.container(border=True):
         left, right_col = st.columns([5, 1], vertical_alignment="center")
         with left:
-            if lead["crisis"]:
+            if lead["crisis"] and lead.get("crisis_review"):
+                st.badge("CRISE possible", icon=":material/emergency:", color="red")
+            elif lead["crisis"]:
                 st.badge("CRISE", icon=":material/emergency:", color="red")
             elif lead.get("crisis_review"):
                 st.badge("crise ? à vérifier", icon=":material/help:", color="orange")

@@ -2,10 +2,12 @@
 
 The queue order is one rule, shared by the dashboard and ``maraude leads``:
 
-    priority = 10 × crisis + 2 × crisis review + score ÷ (1 + age in days ÷ 7)
+    priority = 10 × crisis + 2 × review − 4 × crisis × review
+               + score ÷ (1 + age in days ÷ 7)
 
-so every crisis lead comes first, then the leads the model suspects of a crisis
-without labelling one ("crisis review": check them next), then the others;
+so the crises the model is sure of come first (10), then the possible crises
+(labelled crisis, with "possible crisis, check": 8), then the distress leads
+it suspects of a crisis without labelling one (2), then the others;
 among equals, a higher score wins, and a fresh post beats an old one of the
 same score (a week-old lead counts half). The age
 is the post's. Priorities are stored, so the queue reads an index; they are
@@ -28,7 +30,8 @@ from maraude.db.schema import OPEN_STATUSES
 from maraude.errors import ClaimError
 
 PRIORITY_SQL = (
-    "(10.0 * crisis + 2.0 * crisis_review + score / (1.0 + max(0.0, "
+    "(10.0 * crisis + 2.0 * crisis_review - 4.0 * crisis * crisis_review"
+    " + score / (1.0 + max(0.0, "
     "julianday('now') - "
     "julianday(coalesce(post_created_at, 'now'))) / 7.0))"
 )
@@ -118,7 +121,11 @@ def save_predictions(
                 "non_recours_form = CASE WHEN touched THEN non_recours_form "
                 "ELSE excluded.non_recours_form END, "
                 "minor = max(minor, excluded.minor), "
-                "crisis_review = max(crisis_review, excluded.crisis_review), "
+                "crisis_review = CASE WHEN excluded.crisis > crisis "
+                "THEN excluded.crisis_review WHEN excluded.crisis < crisis "
+                "THEN crisis_review WHEN crisis = 1 "
+                "THEN min(crisis_review, excluded.crisis_review) "
+                "ELSE max(crisis_review, excluded.crisis_review) END, "
                 "model_version = excluded.model_version, "
                 "updated_at = excluded.updated_at",
                 [
@@ -133,7 +140,7 @@ def save_predictions(
                     now,
                     now,
                     p["post_id"],
-                    int(bool(p["explanation"].get("crisis_review")) and not crisis),
+                    int(bool(p["explanation"].get("crisis_review"))),
                 ],
             )
             db.execute(

@@ -9,7 +9,8 @@ import pytest
 from sklearn.base import clone
 
 from classifier import store
-from classifier.dataset import LABELS
+from classifier.dataset import LABELS, Example
+from classifier.embed import FakeEmbedder
 from classifier.evaluate import (
     choose_thresholds,
     threshold_for_precision,
@@ -72,7 +73,6 @@ def test_crisis_implies_distress(fitted, hard_negatives):
             assert "distress" in p["labels"]
         assert isinstance(p["explanation"]["crisis_review"], bool)
         if p["explanation"]["crisis_review"]:
-            assert "crisis" not in p["labels"]
             assert "distress" in p["labels"]
 
 
@@ -256,3 +256,44 @@ def test_stacked_linear_heads_equal_each_heads_predict_proba(fitted, examples):
     for name in LABELS:
         want = fitted.heads_[name].predict_proba(features)[:, 1]
         np.testing.assert_allclose(scores[name], want, atol=1e-6)
+
+
+def test_lowering_the_crisis_pair_catches_every_crisis_and_no_more():
+    from classifier.thresholds import lower_crisis_for_recall
+
+    y = np.array([1, 1, 1, 0, 0, 0], bool)
+    p_c = np.array([0.9, 0.3, 0.2, 0.25, 0.1, 0.95])
+    p_d = np.array([0.9, 0.4, 0.9, 0.9, 0.9, 0.1])
+    hit = np.zeros(6, bool)
+    nd = np.array([0, 0, 0, 1, 1, 1], bool)
+    t_c, t_d, info = lower_crisis_for_recall(y, p_c, p_d, hit, nd, 0.5, 0.5)
+    passed = (p_c >= t_c) & (p_d >= t_d)
+    assert passed[y].all()
+    assert info["changed"]
+    assert info["missed_before"] == 2
+    assert info["recall"] == 1.0
+    assert t_c <= 0.5
+    assert t_d <= 0.5
+    assert passed.tolist() == [True, True, True, True, False, False]
+    # Nothing missed: nothing changes.
+    assert lower_crisis_for_recall(y, p_c, p_d, y, nd, 0.5, 0.5)[:2] == (0.5, 0.5)
+
+
+def test_held_out_rule_keeps_the_out_of_fold_pair_as_the_sure_one(examples):
+    model = MaraudeClassifier(embedder=FakeEmbedder(dim=32), cv=3, n_neighbors=0)
+    model.fit([e.text for e in examples], examples)
+    before = dict(model.thresholds_)
+    # Held-out crises worded nothing like the training ones score low.
+    held = [
+        Example(t, distress=1, crisis=1, rights=0, minor=0)
+        for t in ("le vélo est au garage, la clé sous le pot", "bon. merci pour tout")
+    ] + [Example("une belle journée au parc", distress=0, crisis=0, rights=0, minor=0)]
+    report = model.fit_crisis_recall([e.text for e in held], held)
+    preds = model.predict_texts([e.text for e in held if e.crisis])
+    assert all("crisis" in p["labels"] for p in preds)
+    assert report["changed"], "the test needs held-out crises the pair misses"
+    assert model.thresholds_["crisis_confident"] == before["crisis"]
+    assert model.thresholds_["crisis"] <= before["crisis"]
+    flagged = [p["explanation"]["crisis_review"] for p in preds]
+    assert any(flagged)
+    assert report["missed_before"] == sum(flagged)

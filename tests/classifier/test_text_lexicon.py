@@ -20,7 +20,7 @@ def test_fold_with_map_points_back_to_the_original():
 
 
 @pytest.mark.parametrize(
-    "text, phrase, folded_phrase",
+    ("text", "phrase", "folded_phrase"),
     [
         ("Un œuf, une ﬁn, un été", "été", "ete"),  # "œ" and "ﬁ" grow when folded
         ("e\u0301te\u0301 fini, Ça va", "Ça", "ca"),  # combining accents vanish
@@ -95,6 +95,15 @@ def test_hyperbole_and_topics_are_not_crisis_phrases(text):
         ("à quoi bon continuer", "what_for"),
         ("ma famille serait plus heureuse sans moi", "burden_more"),
         ("j'ai envie de me laisser mourir", "method_more"),
+        ("je me brûle les poignets le soir", "self_harm_body"),
+        ("mes bras ressemblent à un code barre", "self_harm_body"),
+        ("fatigué d'exister, vraiment", "no_will_to_live"),
+        ("je vois plus l'intérêt de vivre", "no_point"),
+        ("jsuis sur les rails derrière le dépôt", "on_the_edge"),
+        ("ma coloc a pris tous ses cachets", "overdose_other"),
+        ("j'ai pensé à sauter sous un train", "under_train"),
+        ("il a menacé mes enfants avec la ceinture", "threat"),
+        ("il essaie de défoncer la porte", "threat"),
     ],
 )
 def test_indirect_crisis_wordings(text, rule):
@@ -119,6 +128,12 @@ def test_indirect_crisis_wordings(text, rule):
         "j'ai préparé les médocs de ma mère pour la semaine",
         "Je donne : canapé, table et 4 chaises, j’en aurai plus besoin",
         "des idées de suicide chez les ados : conférence jeudi",
+        "je me coupe les cheveux moi-même depuis le confinement",
+        "je me suis brûlé le bras en sortant le gratin du four",
+        "le TER est resté bloqué sur les rails une heure",
+        "pique-nique au bord du lac dimanche",
+        "ce projet de loi n'a aucun sens",
+        "le livreur tente de forcer le passage au portail",
     ],
 )
 def test_hard_negatives_are_not_crisis_phrases(text):

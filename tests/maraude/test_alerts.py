@@ -179,6 +179,12 @@ def test_only_unclaimed_crises_older_than_the_delay_are_due(db, crisis):
     assert len(alerts.due_alerts(db, 1)) == 2
 
 
+def test_a_possible_crisis_shows_to_seniors_but_alerts_nobody(db, crisis):
+    db.execute("UPDATE leads SET crisis_review = 1 WHERE id = ?", [crisis])
+    assert alerts.due_alerts(db, 15) == []
+    assert [c["id"] for c in mdb.unclaimed_crises(db, 15)] == [crisis]
+
+
 def test_a_claimed_crisis_is_not_due_but_an_expired_claim_is(db, crisis):
     mdb.claim_lead(db, crisis, "alice", 45)
     assert alerts.due_alerts(db, 15) == []

@@ -261,6 +261,28 @@ def test_stored_priorities_follow_the_age_of_posts(db):
     assert [lead["post_id"] for lead in mdb.list_leads(db)] == [2, 1]
 
 
+def test_sure_crises_then_possible_crises_then_review_then_the_rest(db):
+    for i in range(4):
+        add_post(db, str(i), text=f"t{i}", created_at="2026-11-24T00:00:00Z")
+    possible = prediction(1, distress=0.9, crisis=0.9, labels=("distress", "crisis"))
+    possible["explanation"] = {"crisis_review": True}
+    review = prediction(2, distress=0.6)
+    review["explanation"] = {"crisis_review": True}
+    sure = prediction(3, distress=0.5, crisis=0.5, labels=("distress", "crisis"))
+    mdb.save_predictions(db, [possible, review, sure, prediction(4, distress=1)], "m")
+    leads = mdb.list_leads(db)
+    assert [lead["post_id"] for lead in leads] == [3, 1, 2, 4]
+    # A later model sure of the crisis clears "possible"; a later doubt does not.
+    del possible["explanation"]["crisis_review"]
+    mdb.save_predictions(db, [possible], "m2")
+    sure["explanation"] = {"crisis_review": True}
+    mdb.save_predictions(db, [sure], "m2")
+    crisis_review = {
+        lead["post_id"]: lead["crisis_review"] for lead in mdb.list_leads(db)
+    }
+    assert crisis_review == {1: 0, 2: 1, 3: 0, 4: 0}
+
+
 def test_crisis_review_leads_come_after_crises_and_before_the_rest(db):
     for i in range(3):
         add_post(db, str(i), text=f"t{i}", created_at="2026-11-24T00:00:00Z")
