@@ -75,8 +75,9 @@ def alarm_metrics(
     examples: Sequence[Example], details: dict[str, Any]
 ) -> dict[str, Any]:
     """False alarms and the review band: the share of posts without distress
-    labelled crisis, the share of ordinary posts (no distress, no right) that
-    become leads, and what ``crisis_review`` adds to the crisis label."""
+    labelled crisis (and labelled a sure crisis, without ``crisis_review``), the
+    share of ordinary posts (no distress, no right) that become leads, the
+    recall of the sure crises alone, and what ``crisis_review`` adds."""
     crisis = np.asarray(details["passed"]["crisis"], bool)
     lead = crisis | np.asarray(details["passed"]["distress"], bool)
     lead |= np.asarray(details["passed"]["rights"], bool)
@@ -87,6 +88,8 @@ def alarm_metrics(
     out: dict[str, Any] = {
         "non_distress_n": int(no_distress.sum()),
         "crisis_on_non_distress": int((crisis & no_distress).sum()),
+        "sure_crisis_on_non_distress": int((crisis & ~review & no_distress).sum()),
+        "sure_crisis_recall": prf(gold, crisis & ~review)["recall"],
         "ordinary_n": int(ordinary.sum()),
         "leads_on_ordinary": int((lead & ordinary).sum()),
         "crisis_review": int(review.sum()),
@@ -94,6 +97,7 @@ def alarm_metrics(
         "crisis_or_review_recall": prf(gold, crisis | review)["recall"],
     }
     for key, n in (("crisis_on_non_distress", "non_distress_n"),
+                   ("sure_crisis_on_non_distress", "non_distress_n"),
                    ("leads_on_ordinary", "ordinary_n")):  # fmt: skip
         out[f"{key}_share"] = round(out[key] / max(out[n], 1), 4)
     return out
@@ -201,12 +205,14 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(
             f"crisis on posts without distress: {alarms['crisis_on_non_distress']} / "
             f"{alarms['non_distress_n']} ({alarms['crisis_on_non_distress_share']:.1%})"
+            f" (sure crises: {alarms['sure_crisis_on_non_distress_share']:.1%})"
             f"; ordinary posts made leads: {alarms['leads_on_ordinary']} / "
             f"{alarms['ordinary_n']}"
         )
         lines.append(
             f"crisis_review flags: {alarms['crisis_review']} "
-            f"({alarms['crisis_review_true']} true crises); crisis-or-review recall "
+            f"({alarms['crisis_review_true']} true crises); sure-crisis recall "
+            f"{alarms['sure_crisis_recall']:.3f}; crisis-or-review recall "
             f"{alarms['crisis_or_review_recall']:.3f}"
         )
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The binary heads applied as one matrix product at prediction time.
+"""The binary heads: how they are built (``C`` chosen per head) and how they are
+applied as one matrix product at prediction time.
 
 Each head of :class:`~classifier.model.MaraudeClassifier` is a logistic
 regression, calibrated by a sigmoid (``CalibratedClassifierCV(ensemble=False)``)
@@ -16,9 +17,41 @@ from typing import Any
 
 import numpy as np
 from scipy.special import expit
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import cross_val_predict
 
-__all__ = ["StackedHeads"]
+__all__ = ["C_GRID", "StackedHeads", "choose_c", "make_head"]
+
+#: The values ``C="auto"`` chooses from, per head.
+C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def choose_c(features: Any, y: np.ndarray, folds: Any, c: float | str) -> float:
+    """``c``, or with ``c="auto"`` the value of :data:`C_GRID` whose plain
+    logistic regression ranks ``y`` best out of fold (average precision; the
+    smaller value on a tie). Only the training data is used."""
+    if c != "auto":
+        return float(c)
+    best, best_ap = C_GRID[0], -1.0
+    for value in C_GRID:
+        lr = LogisticRegression(C=value, class_weight="balanced", max_iter=3000)
+        p = cross_val_predict(lr, features, y, cv=folds, method="predict_proba")
+        ap = float(average_precision_score(y, p[:, 1]))
+        if ap > best_ap + 1e-9:
+            best, best_ap = value, ap
+    return best
+
+
+def make_head(n_min: int, c: float, cv: int) -> Any:
+    """A class-balanced logistic regression, sigmoid-calibrated with
+    ``min(cv, n_min)`` folds (``n_min``: examples of the rarer class)."""
+    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+    k = min(cv, n_min)
+    if k < 2:
+        return lr
+    return CalibratedClassifierCV(lr, method="sigmoid", cv=k, ensemble=False)
 
 
 def _unwrap(head: Any) -> tuple[LogisticRegression, float, float]:

@@ -6,6 +6,9 @@ Features are the sentence embedding of a post joined with TF-IDF of character
 
 - ``distress``, ``crisis``, ``rights``, ``minor``: logistic regressions
   (``class_weight="balanced"``) calibrated by ``CalibratedClassifierCV`` (sigmoid);
+  with ``C="auto"`` each head's ``C`` is the one of
+  :data:`classifier.heads.C_GRID` that ranks its label best out of fold on the
+  training data (average precision);
 - ``non_recours_form``: a multinomial logistic regression fitted on the
   rights-positive examples.
 
@@ -38,21 +41,20 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from classifier import lexicon
+from classifier import lexicon, neighbors
 from classifier.dataset import LABELS, Example
 from classifier.embed import Embedder, load_embedder
 from classifier.features import FastTfidf, char_vectorizer, word_vectorizer
-from classifier.heads import StackedHeads
+from classifier.heads import StackedHeads, choose_c, make_head
 from classifier.rights_tagger import RightsTagger
-from classifier.text import normalize, snippet
+from classifier.text import normalize
 from classifier.thresholds import (
     choose_thresholds,
-    crisis_scores,
+    compose_scores,
     lower_crisis_for_recall,
 )
 
@@ -61,33 +63,6 @@ logger = logging.getLogger(__name__)
 OUTPUT_LABELS = ("distress", "crisis", "rights")
 NO_FORM = "none"
 __all__ = ["OUTPUT_LABELS", "MaraudeClassifier", "load_model", "save_model"]
-
-
-def _compose(
-    raw: dict[str, np.ndarray],
-    crisis_hit: Sequence[bool],
-    minor_hit: Sequence[bool],
-    floors: dict[str, float],
-    thresholds: dict[str, float],
-) -> dict[str, np.ndarray]:
-    """Final scores: crisis held under its threshold when the distress gate fails
-    and raised by a lexicon hit (:func:`~classifier.thresholds.crisis_scores`),
-    minor raised by an age phrase, and distress at least crisis."""
-    m_hit = np.asarray(minor_hit, bool)
-    out = {
-        "crisis": crisis_scores(
-            raw["crisis"],
-            raw["distress"],
-            np.asarray(crisis_hit, bool),
-            thresholds["crisis"],
-            thresholds.get("crisis_gate", 0.0),
-            floors["crisis"],
-        ),
-        "minor": np.where(m_hit, np.fmax(raw["minor"], floors["minor"]), raw["minor"]),
-        "rights": raw["rights"],
-    }
-    out["distress"] = np.fmax(raw["distress"], out["crisis"])
-    return out
 
 
 class MaraudeClassifier(BaseEstimator):
@@ -107,7 +82,7 @@ class MaraudeClassifier(BaseEstimator):
     def __init__(
         self,
         embedder: dict[str, Any] | Embedder | None = None,
-        C: float = 4.0,
+        C: float | str = "auto",
         max_features: int = 30000,
         word_ngrams: bool = True,
         word_max_features: int = 20000,
@@ -177,7 +152,10 @@ class MaraudeClassifier(BaseEstimator):
             emb, [ex.rights_topics for ex in examples], embedder=self.embedder_
         )
         self._fit_thresholds(texts, examples, oof)
-        self._fit_neighbors(texts, emb, examples)
+        self.neighbor_emb_, self.neighbor_text_, self.neighbor_labels_ = neighbors.pick(
+            texts, emb, examples, self.max_neighbors
+        )
+        self._neighbors32 = self.neighbor_emb_.astype(np.float32)
         return self
 
     def _features(self, texts: Sequence[str], emb: np.ndarray) -> sp.csr_matrix:
@@ -198,18 +176,12 @@ class MaraudeClassifier(BaseEstimator):
             fast[name] = (vectorizer, FastTfidf(vectorizer))
         return fast[name][1]
 
-    def _make_head(self, n_min: int) -> Any:
-        lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
-        k = min(self.cv, n_min)
-        if k < 2:
-            return lr
-        return CalibratedClassifierCV(lr, method="sigmoid", cv=k, ensemble=False)
-
     def _fit_heads(
         self, features: sp.csr_matrix, examples: Sequence[Example]
     ) -> dict[str, np.ndarray]:
         """Fit the four binary heads; return their out-of-fold scores (NaN: unknown)."""
         self.heads_: dict[str, Any] = {}
+        self.C_: dict[str, float] = {}
         oof: dict[str, np.ndarray] = {}
         for name in LABELS:
             idx = np.array(
@@ -225,13 +197,20 @@ class MaraudeClassifier(BaseEstimator):
                 continue
             k = min(self.cv, n_min)  # outer folds; inner ones see (k-1)/k of it
             skf = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
-            inner = self._make_head(n_min - ceil(n_min / k))
+            c = self.C_[name] = choose_c(features[idx], yv, skf, self.C)
+            inner = make_head(n_min - ceil(n_min / k), c, self.cv)
             scores[idx] = cross_val_predict(
                 inner, features[idx], yv, cv=skf, method="predict_proba"
             )[:, 1]
             oof[name] = scores
-            self.heads_[name] = self._make_head(n_min).fit(features[idx], yv)
-            logger.info("head %s: %d examples, %d positives", name, len(idx), yv.sum())
+            self.heads_[name] = make_head(n_min, c, self.cv).fit(features[idx], yv)
+            logger.info(
+                "head %s: %d examples, %d positives, C = %g",
+                name,
+                len(idx),
+                yv.sum(),
+                c,
+            )
         return oof
 
     def _fit_form(self, features: sp.csr_matrix, examples: Sequence[Example]) -> None:
@@ -241,7 +220,7 @@ class MaraudeClassifier(BaseEstimator):
         self.form_classes_: list[str] = sorted(set(forms))
         if len(self.form_classes_) >= 2:
             self.form_head_ = LogisticRegression(
-                C=self.C, class_weight="balanced", max_iter=3000
+                C=self.C_.get("rights", 4.0), class_weight="balanced", max_iter=3000
             ).fit(features[idx], forms)
             self.form_classes_ = [str(c) for c in self.form_head_.classes_]
 
@@ -315,18 +294,6 @@ class MaraudeClassifier(BaseEstimator):
         self.held_out_crisis_ = report
         return report
 
-    def _fit_neighbors(
-        self, texts: Sequence[str], emb: np.ndarray, examples: Sequence[Example]
-    ) -> None:
-        order = sorted(range(len(texts)), key=lambda i: examples[i].hash)
-        keep = sorted(order[: self.max_neighbors])
-        self.neighbor_emb_ = np.asarray(emb[keep], dtype=np.float16)
-        self.neighbor_text_ = [snippet(texts[i]) for i in keep]
-        self.neighbor_labels_ = [
-            [*examples[i].positive_labels(), *examples[i].rights_topics] for i in keep
-        ]
-        self._neighbors32 = self.neighbor_emb_.astype(np.float32)
-
     # -------------------------------------------------------------- predicting
     def _scores(self, texts: Sequence[str], emb: np.ndarray) -> dict[str, np.ndarray]:
         features = self._features(texts, emb)
@@ -353,7 +320,7 @@ class MaraudeClassifier(BaseEstimator):
         c_hits = [lexicon.crisis_hits(t) for t in texts]
         m_hits = [lexicon.minor_hits(t) for t in texts]
         c_hit = np.array([bool(h) for h in c_hits], dtype=bool)
-        scores = _compose(
+        scores = compose_scores(
             raw, c_hit, [bool(h) for h in m_hits], self.floors_, self.thresholds_
         )
         passed = {k: scores[k] >= self.thresholds_[k] for k in LABELS}
@@ -364,7 +331,13 @@ class MaraudeClassifier(BaseEstimator):
             & ~passed["crisis"]
             & (scores["crisis"] >= self.thresholds_.get("crisis_review", 2.0))
         ) | (passed["crisis"] & ~self._confident(raw, c_hit))
-        sims, top = self._top_neighbors(emb)
+        nearest = neighbors.nearest_examples(
+            emb,
+            self._neighbors32,
+            self.neighbor_text_,
+            self.neighbor_labels_,
+            self.n_neighbors,
+        )
         preds, ranked = [], []
         for i, text in enumerate(texts):
             matches = self.tagger_.find(text)
@@ -393,7 +366,7 @@ class MaraudeClassifier(BaseEstimator):
                         "lexicon_rules": [f"crisis:{h.rule}" for h in c_hits[i]]
                         + [f"minor:{h.rule}" for h in m_hits[i]]
                         + [f"right:{m.right}" for m in matches],
-                        "nearest_examples": self._nearest(sims, top, i),
+                        "nearest_examples": nearest[i],
                         "crisis_review": bool(review[i]),
                     },
                 }
@@ -415,29 +388,6 @@ class MaraudeClassifier(BaseEstimator):
         gate = self.thresholds_.get("crisis_confident_gate", 0.0)
         p_d = raw["distress"] if self.heads_.get("distress") else 1.0
         return hit | ((raw["crisis"] >= t_c) & (p_d >= gate))
-
-    def _top_neighbors(self, emb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Similarities to the stored examples, and each row's nearest ones
-        (most similar first)."""
-        k = min(self.n_neighbors, len(self.neighbor_text_))
-        if k <= 0:
-            return np.zeros((len(emb), 0)), np.zeros((len(emb), 0), dtype=int)
-        sims = emb @ self._neighbors32.T
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
-        return sims, np.take_along_axis(top, order, axis=1)
-
-    def _nearest(
-        self, sims: np.ndarray, top: np.ndarray, i: int
-    ) -> list[dict[str, Any]]:
-        return [
-            {
-                "text": self.neighbor_text_[j],
-                "labels": list(self.neighbor_labels_[j]),
-                "similarity": round(float(sims[i, j]), 4),
-            }
-            for j in top[i]
-        ]
 
     def predict_texts(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """One dict per text with exactly the contract's prediction fields."""

@@ -134,6 +134,7 @@ def save_model(
         "crisis_false_alarm_max": model.crisis_false_alarm_max,
         "oof": model.oof_report_,
         "heads": {name: head is not None for name, head in model.heads_.items()},
+        "C_chosen": getattr(model, "C_", {}),
         "params": state["params"],
         "sha256": digest,
         **(metadata or {}),

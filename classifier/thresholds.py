@@ -69,6 +69,33 @@ def crisis_scores(
     return np.where(np.asarray(hit, bool), np.fmax(p_crisis, floor), p_crisis)
 
 
+def compose_scores(
+    raw: dict[str, np.ndarray],
+    crisis_hit: Sequence[bool],
+    minor_hit: Sequence[bool],
+    floors: dict[str, float],
+    thresholds: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """Final scores: crisis held under its threshold when the distress gate fails
+    and raised by a lexicon hit (:func:`~classifier.thresholds.crisis_scores`),
+    minor raised by an age phrase, and distress at least crisis."""
+    m_hit = np.asarray(minor_hit, bool)
+    out = {
+        "crisis": crisis_scores(
+            raw["crisis"],
+            raw["distress"],
+            np.asarray(crisis_hit, bool),
+            thresholds["crisis"],
+            thresholds.get("crisis_gate", 0.0),
+            floors["crisis"],
+        ),
+        "minor": np.where(m_hit, np.fmax(raw["minor"], floors["minor"]), raw["minor"]),
+        "rights": raw["rights"],
+    }
+    out["distress"] = np.fmax(raw["distress"], out["crisis"])
+    return out
+
+
 def threshold_for_recall(y: np.ndarray, scores: np.ndarray) -> float:
     """The highest threshold that keeps every positive (recall 1.0)."""
     y, scores = np.asarray(y, dtype=bool), np.asarray(scores, dtype=float)

