@@ -195,7 +195,10 @@ def _stratify_keys(ex: Example) -> list[str]:
 def split(
     examples: list[Example], test_fraction: float = TEST_FRACTION
 ) -> tuple[list[Example], list[Example]]:
-    """Deterministic (train, test) split by hash of the normalised text."""
+    """Deterministic (train, test) split by hash of the normalised text
+    (``test_fraction`` 0: everything is for training, no test split)."""
+    if test_fraction <= 0:
+        return list(examples), []
     cut = int(test_fraction * 16**8)
     test_ids = {id(ex) for ex in examples if int(ex.hash[:8], 16) < cut}
     for key in (*LABELS, *FORMS):

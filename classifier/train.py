@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifier.dataset import LABELS, Example, load_examples, split
+from classifier.dataset import LABELS, TEST_FRACTION, Example, load_examples, split
 from classifier.embed import CachedEmbedder, load_embedder
 from classifier.evaluate import evaluate_examples, format_table
 from classifier.model import MaraudeClassifier, load_model, save_model
@@ -57,6 +57,7 @@ def train(
     params: dict[str, Any] | None = None,
     cache_db: Any = None,
     crisis_recall_on_held_out: bool = True,
+    held_out_share: float = TEST_FRACTION,
 ) -> Path:
     """Train, evaluate on the held-out split, and save a model folder.
 
@@ -69,6 +70,8 @@ def train(
     ``crisis_recall_on_held_out`` (the contract's rule), the crisis thresholds
     are then lowered until every held-out crisis passes
     (:meth:`~classifier.model.MaraudeClassifier.fit_crisis_recall`).
+    ``held_out_share`` 0 trains on every example (when a separate test file
+    exists, as for Dreaddit); the model then has no held-out figures.
     Returns the model folder.
     """
     started = time.perf_counter()
@@ -80,7 +83,7 @@ def train(
         label_col=label_col,
         label_name=label_name,
     )
-    train_set, test_set = split(examples)
+    train_set, test_set = split(examples, held_out_share)
     logger.info("training on %d examples, %d held out", len(train_set), len(test_set))
     embedder: Any = embedder_spec
     if cache_db is not None:

@@ -130,6 +130,15 @@ def _check_mapping(
     "'possible crisis'). out-of-fold: keep the pair chosen out of fold "
     "(far fewer false crises, lower recall). See MODEL_CARD.md.",
 )
+@click.option(
+    "--held-out-share",
+    type=click.FloatRange(0.0, 0.5),
+    default=0.2,
+    show_default=True,
+    help="Share of the examples kept out of training to measure the model and "
+    "set the crisis rule. 0 trains on everything (when a separate test file "
+    "exists, e.g. Dreaddit's test split).",
+)
 @handle_errors
 def train(
     db_path: str | None,
@@ -141,6 +150,7 @@ def train(
     out_dir: str | None,
     embedder: str | None,
     crisis_rule: str,
+    held_out_share: float,
 ) -> None:
     """Train a model: the seed set (or --data) plus moderators' labels.
 
@@ -152,7 +162,7 @@ def train(
     Examples:
       maraude train --db maraude.db --out models/2026-11
       maraude train --data dreaddit-train.csv --text-col text --label-col label \\
-        --label distress --out /tmp/dreaddit-model
+        --label distress --held-out-share 0 --out /tmp/dreaddit-model
     """
     from maraude import commands
 
@@ -167,6 +177,7 @@ def train(
         out_dir,
         embedder,
         crisis_rule,
+        held_out_share,
     )
     click.echo(f"Model written to {path}")
 

@@ -177,6 +177,7 @@ def train_model(
     out_dir: str | None,
     embedder: str | None,
     crisis_rule: str = "held-out",
+    held_out_share: float = 0.2,
 ) -> Path:
     """Train from the seed set (or files) plus the database's moderator labels.
 
@@ -213,6 +214,7 @@ def train_model(
             with_seed=with_seed,
             cache_db=database,  # embeddings cached: retraining does not re-embed
             crisis_recall_on_held_out=crisis_rule == "held-out",
+            held_out_share=held_out_share,
         )
     finally:
         if database is not None:

@@ -101,3 +101,18 @@ def test_evaluate_one_column_file(fitted, tmp_path):
     result = evaluate(fitted, path, text_col="t", label_col="y", label_name="crisis")
     assert result["n"] == 2
     assert result["labels"]["crisis"]["recall"] == 1.0
+
+
+def test_held_out_share_zero_trains_on_every_example(seed_file, tmp_path, examples):
+    out = train(
+        [seed_file],
+        tmp_path / "model",
+        embedder_spec={"backend": "fake", "dim": 32},
+        params={"cv": 3},
+        held_out_share=0.0,
+    )
+    meta = load_model(out).metadata_
+    assert meta["training_data"]["n_train"] == len(examples)
+    assert meta["training_data"]["n_test"] == 0
+    assert not meta["held_out"]
+    assert "## Held-out results" not in (out / "MODEL_CARD.md").read_text()
