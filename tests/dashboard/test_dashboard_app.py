@@ -207,6 +207,18 @@ def test_a_possible_crisis_gets_the_protocol_and_a_check_first_marker(app, leads
     assert sum("crise ? à vérifier" in t for t in page) == 1
 
 
+def test_a_possible_crisis_label_shows_the_protocol_as_to_check(app, leads, db):
+    db.execute("UPDATE leads SET crisis_review = 1 WHERE id = ?", [leads["crisis"]])
+    at = app("alice")
+    open_lead(at, leads["crisis"])
+    error = at.error[0].value
+    assert "Crise possible" in error
+    assert "3114" in error
+    at.switch_page("pages/queue.py").run()
+    page = [text for _, text in elements(at)]
+    assert sum("CRISE possible" in t for t in page) == 1
+
+
 def test_a_minor_gets_the_minor_protocol(app, leads):
     at = app("alice")
     open_lead(at, leads["minor"])
