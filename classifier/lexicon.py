@@ -163,7 +163,8 @@ CRISIS_RULES: dict[str, str] = {
     # "je ne serai plus là", "si je n'étais plus là", "ne plus être là du tout"
     # (not "après 18h je serai plus là", "quand je ne serai plus là, qui…").
     "not_here": (
-        r"(?<!quand\s)(?<!lorsque\s)(?<!jour\sou\s)(?<![0-9]h\s)(?<![0-9]h[0-9][0-9]\s)"
+        # "(?=j)" first: the look-behinds only run where a "j" starts a word.
+        r"\b(?=j)(?<!quand\s)(?<!lorsque\s)(?<!jour\sou\s)(?<![0-9]h\s)(?<![0-9]h[0-9][0-9]\s)"
         r"(?<![0-9]\sh\s)(?<![0-9]heures\s)(?<![0-9]\sheures\s)"
         r"\b(?:je\s+(?:ne\s+)?|j\s*|jne\s+)serai\s+plus\s+la\b"
         r"(?!\s+(?:a|apres|avant|vers|entre|quand|pendant|pour\s+(?:le|la)\s+(?:repas"
