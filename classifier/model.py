@@ -17,17 +17,20 @@ Rules composed on top (:mod:`classifier.thresholds`):
 - crisis: a crisis-lexicon hit (:mod:`classifier.lexicon`, which can only raise a
   score), or the crisis head AND the distress head both passing their threshold
   (the distress gate keeps hyperbole, gaming and jokes out of the crisis queue);
-  between a lower review threshold and the crisis one, a distress lead gets
-  ``explanation.crisis_review`` ("possible crisis, check");
+  ``explanation.crisis_review`` ("possible crisis, check") marks a crisis that
+  only passes the pair lowered by :meth:`MaraudeClassifier.fit_crisis_recall`,
+  or a distress lead between a lower review threshold and the crisis one;
 - an age phrase raises ``minor`` to at least its threshold;
 - ``distress`` is at least ``crisis``, and a passing crisis adds ``distress`` to
   the labels (a crisis is always a distress too).
 
 Thresholds are chosen in :meth:`MaraudeClassifier.fit` on out-of-fold predictions
-of the training examples (cross-validation), never on held-out data: the crisis
-pair jointly for ``crisis_recall_target`` under ``crisis_false_alarm_max``,
-distress at the best precision keeping ``distress_min_recall``, the others at the
-best F1 with precision ≥ ``precision_target``. Persistence lives in
+of the training examples (cross-validation): the crisis pair jointly for
+``crisis_recall_target`` under ``crisis_false_alarm_max``, distress at the best
+precision keeping ``distress_min_recall``, the others at the best F1 with
+precision ≥ ``precision_target``. Then :meth:`~MaraudeClassifier.fit_crisis_recall`
+(the contract's rule, called by :func:`classifier.train.train` on the held-out
+split) may lower the crisis pair, keeping the first one as the "sure" pair. Persistence lives in
 :mod:`classifier.store` (``save_model`` and ``load_model`` are re-exported here).
 """
 
