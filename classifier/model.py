@@ -30,8 +30,9 @@ of the training examples (cross-validation): the crisis pair jointly for
 precision keeping ``distress_min_recall``, the others at the best F1 with
 precision ≥ ``precision_target``. Then :meth:`~MaraudeClassifier.fit_crisis_recall`
 (the contract's rule, called by :func:`classifier.train.train` on the held-out
-split) may lower the crisis pair, keeping the first one as the "sure" pair. Persistence lives in
-:mod:`classifier.store` (``save_model`` and ``load_model`` are re-exported here).
+split) may lower the crisis pair, keeping the first one as the "sure" pair.
+Persistence lives in :mod:`classifier.store` (``save_model`` and ``load_model``
+are re-exported here).
 """
 
 from __future__ import annotations

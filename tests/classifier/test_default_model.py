@@ -23,13 +23,13 @@ DEMO_POSTS = ROOT / "maraude" / "demo" / "reddit_posts.jsonl"
 F1_FLOORS = {"distress": 0.85, "rights": 0.85, "minor": 0.80}
 FIRST_RIGHT_FLOOR = 0.80
 #: Crisis on the held-out split: recall 1.0 there by the contract's rule
-#: (measured precision 0.344; the out-of-fold "sure" pair alone: recall 0.72,
-#: 1.6 % of the posts without distress).
+#: (measured precision 0.383; the out-of-fold "sure" pair alone: recall 0.73,
+#: 2.8 % of the posts without distress).
 CRISIS_PRECISION_FLOOR = 0.30
 SURE_CRISIS_RECALL_FLOOR = 0.65
 FALSE_SURE_CRISIS_CEILING = 0.03  # the project's target, for sure crises
 #: The blind set (classifier/data/blind/, written without seeing the data or the
-#: model): measured crisis recall 0.975, precision 0.438.
+#: model): measured crisis recall 0.963, precision 0.450.
 BLIND = ROOT / "classifier" / "data" / "blind" / "crisis_blind.jsonl"
 BLIND_CRISIS_RECALL_FLOOR = 0.95
 
@@ -96,7 +96,7 @@ def test_blind_set_crisis_recall(shipped):
 
 def test_held_out_distress_precision_at_high_recall(result):
     # Every crisis counts as a distress, so the wide crisis net costs distress
-    # precision (measured 0.790 at recall 0.970; the target 0.85 is not met).
+    # precision (measured 0.809 at recall 0.970; the target 0.85 is not met).
     distress = result["labels"]["distress"]
     assert distress["recall"] >= 0.9
     assert distress["precision"] >= 0.75
@@ -119,9 +119,9 @@ def test_demo_hard_negatives_and_crises(shipped):
     for start in ("Ce boss m'a tué", "Recette : cake", "Je donne : canapé"):
         assert predict(start)["labels"] == [], start  # not even a lead
     # The wide crisis net (the held-out rule) makes these possible crises, to
-    # check, but never sure ones. Known false sure crisis: "Blague du jour"
-    # ("je me tue à vous faire rire"; see MODEL_CARD.md).
-    for start in ("Le PSG va me tuer", "JE SUIS MORT DE RIRE", "Dérailleur arrière"):
+    # check, but never sure ones.
+    for start in ("Le PSG va me tuer", "JE SUIS MORT DE RIRE", "Dérailleur arrière",
+                  "Blague du jour"):  # fmt: skip
         assert not sure_crisis(predict(start)), start
     for start in ("[URGENT] il tape", "jveux mourir", "j'ai mis de côté les cachets",
                   "Je crois que tout le monde serait mieux sans moi",
