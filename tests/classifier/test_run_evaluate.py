@@ -59,13 +59,19 @@ def test_classify_db_is_resumable(fitted, db):
     assert classify_db(db, fitted)["scored"] == 0
 
 
-def test_train_then_evaluate(seed_file, tmp_path, examples):
-    out = train(
+def _train(seed_file, tmp_path, **options):
+    """Train on the small seed file with the fake embedder; the model folder."""
+    return train(
         [seed_file],
         tmp_path / "model",
         embedder_spec={"backend": "fake", "dim": 32},
         params={"cv": 3},
+        **options,
     )
+
+
+def test_train_then_evaluate(seed_file, tmp_path, examples):
+    out = _train(seed_file, tmp_path)
     model = load_model(out)
     meta = model.metadata_
     assert meta["training_data"]["n_total"] == len(examples)
@@ -83,13 +89,7 @@ def test_train_then_evaluate(seed_file, tmp_path, examples):
 
 
 def test_out_of_fold_crisis_rule_leaves_the_pair_alone(seed_file, tmp_path):
-    out = train(
-        [seed_file],
-        tmp_path / "model",
-        embedder_spec={"backend": "fake", "dim": 32},
-        params={"cv": 3},
-        crisis_recall_on_held_out=False,
-    )
+    out = _train(seed_file, tmp_path, crisis_recall_on_held_out=False)
     meta = load_model(out).metadata_
     assert meta["crisis_held_out_rule"] == {}
     assert "crisis_confident" not in meta["thresholds"]
@@ -104,13 +104,7 @@ def test_evaluate_one_column_file(fitted, tmp_path):
 
 
 def test_held_out_share_zero_trains_on_every_example(seed_file, tmp_path, examples):
-    out = train(
-        [seed_file],
-        tmp_path / "model",
-        embedder_spec={"backend": "fake", "dim": 32},
-        params={"cv": 3},
-        held_out_share=0.0,
-    )
+    out = _train(seed_file, tmp_path, held_out_share=0.0)
     meta = load_model(out).metadata_
     assert meta["training_data"]["n_train"] == len(examples)
     assert meta["training_data"]["n_test"] == 0
