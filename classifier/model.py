@@ -140,7 +140,7 @@ class MaraudeClassifier(BaseEstimator):
             emb_obj if hasattr(emb_obj, "encode") else load_embedder(emb_obj)
         )  # type: ignore[arg-type]
         self.embedder_spec_ = dict(self.embedder_.spec)
-        emb = self.embedder_.encode(texts)
+        emb = self.embedder_.encode(texts) if embeddings is None else embeddings
         folded = [normalize(t) for t in texts]
         self.vectorizer_ = char_vectorizer(min_df=2, max_features=self.max_features)
         self.vectorizer_.fit(folded)

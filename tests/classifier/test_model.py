@@ -297,3 +297,21 @@ def test_held_out_rule_keeps_the_out_of_fold_pair_as_the_sure_one(examples):
     flagged = [p["explanation"]["crisis_review"] for p in preds]
     assert any(flagged)
     assert report["missed_before"] == sum(flagged)
+
+
+def test_fit_uses_the_embeddings_it_is_given(examples):
+    texts = [e.text for e in examples]
+    embedder = FakeEmbedder(dim=32)
+    emb = embedder.encode(texts)
+
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def encode(self, batch):
+            Counting.calls += len(batch)
+            return super().encode(batch)
+
+    model = MaraudeClassifier(embedder=Counting(dim=32), cv=3, n_neighbors=0)
+    model.fit(texts, examples, embeddings=emb)
+    assert Counting.calls < len(texts)  # only the tagger's prototypes, not X
+    np.testing.assert_array_equal(model.neighbor_emb_, emb.astype(np.float16))
