@@ -22,10 +22,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import cross_val_predict
 
-__all__ = ["C_GRID", "StackedHeads", "choose_c", "make_head"]
+__all__ = ["C_GRID", "StackedHeads", "choose_c", "logistic", "make_head"]
 
 #: The values ``C="auto"`` chooses from, per head.
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def logistic(c: float) -> LogisticRegression:
+    """The logistic regression every head (and the form head) is made of."""
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
 
 
 def choose_c(features: Any, y: np.ndarray, folds: Any, c: float | str) -> float:
@@ -36,8 +41,9 @@ def choose_c(features: Any, y: np.ndarray, folds: Any, c: float | str) -> float:
         return float(c)
     best, best_ap = C_GRID[0], -1.0
     for value in C_GRID:
-        lr = LogisticRegression(C=value, class_weight="balanced", max_iter=3000)
-        p = cross_val_predict(lr, features, y, cv=folds, method="predict_proba")
+        p = cross_val_predict(
+            logistic(value), features, y, cv=folds, method="predict_proba"
+        )
         ap = float(average_precision_score(y, p[:, 1]))
         if ap > best_ap + 1e-9:
             best, best_ap = value, ap
@@ -47,11 +53,10 @@ def choose_c(features: Any, y: np.ndarray, folds: Any, c: float | str) -> float:
 def make_head(n_min: int, c: float, cv: int) -> Any:
     """A class-balanced logistic regression, sigmoid-calibrated with
     ``min(cv, n_min)`` folds (``n_min``: examples of the rarer class)."""
-    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
     k = min(cv, n_min)
     if k < 2:
-        return lr
-    return CalibratedClassifierCV(lr, method="sigmoid", cv=k, ensemble=False)
+        return logistic(c)
+    return CalibratedClassifierCV(logistic(c), method="sigmoid", cv=k, ensemble=False)
 
 
 def _unwrap(head: Any) -> tuple[LogisticRegression, float, float]:

@@ -53,7 +53,7 @@ from classifier import lexicon, neighbors
 from classifier.dataset import LABELS, Example
 from classifier.embed import Embedder, load_embedder
 from classifier.features import FastTfidf, char_vectorizer, word_vectorizer
-from classifier.heads import StackedHeads, choose_c, make_head
+from classifier.heads import StackedHeads, choose_c, logistic, make_head
 from classifier.rights_tagger import RightsTagger
 from classifier.text import normalize
 from classifier.thresholds import (
@@ -223,9 +223,9 @@ class MaraudeClassifier(BaseEstimator):
         self.form_head_: LogisticRegression | None = None
         self.form_classes_: list[str] = sorted(set(forms))
         if len(self.form_classes_) >= 2:
-            self.form_head_ = LogisticRegression(
-                C=self.C_.get("rights", 4.0), class_weight="balanced", max_iter=3000
-            ).fit(features[idx], forms)
+            self.form_head_ = logistic(self.C_.get("rights", 4.0)).fit(
+                features[idx], forms
+            )
             self.form_classes_ = [str(c) for c in self.form_head_.classes_]
 
     def _fit_thresholds(
@@ -276,11 +276,10 @@ class MaraudeClassifier(BaseEstimator):
             return {"changed": False, "crises": 0}
         texts = [t for t, _ in pairs]
         raw = self._scores(texts, self.embedder_.encode(texts))
-        p_d = raw["distress"] if self.heads_.get("distress") else np.ones(len(texts))
         t_c, t_d, report = lower_crisis_for_recall(
             np.array([ex.crisis == 1 for _, ex in pairs]),
             raw["crisis"],
-            p_d,
+            self._gate_scores(raw),
             np.array([bool(lexicon.crisis_hits(t)) for t in texts]),
             np.array([ex.distress == 0 for _, ex in pairs]),
             self.thresholds_["crisis"],
@@ -294,7 +293,7 @@ class MaraudeClassifier(BaseEstimator):
                 crisis_gate=round(t_d, 6),
                 crisis_review=round(min(self.thresholds_["crisis_review"], t_c), 6),
             )
-        self.floors_["crisis"] = min(max(self.lexicon_floor, t_c), 1.0)
+            self.floors_["crisis"] = min(max(self.lexicon_floor, t_c), 1.0)
         self.held_out_crisis_ = report
         return report
 
@@ -390,8 +389,13 @@ class MaraudeClassifier(BaseEstimator):
         if t_c is None:
             return np.ones(len(hit), dtype=bool)
         gate = self.thresholds_.get("crisis_confident_gate", 0.0)
-        p_d = raw["distress"] if self.heads_.get("distress") else 1.0
-        return hit | ((raw["crisis"] >= t_c) & (p_d >= gate))
+        return hit | ((raw["crisis"] >= t_c) & (self._gate_scores(raw) >= gate))
+
+    def _gate_scores(self, raw: dict[str, np.ndarray]) -> np.ndarray:
+        """What the crisis gate reads: p_distress (all ones without that head)."""
+        if self.heads_.get("distress") is None:
+            return np.ones(len(raw["crisis"]))
+        return raw["distress"]
 
     def predict_texts(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """One dict per text with exactly the contract's prediction fields."""

@@ -63,7 +63,7 @@ def fold_with_map(text: str) -> tuple[str, Sequence[int]]:
     Most texts fold character for character, and the map is then a ``range``.
     The returned map is shared between callers: do not modify it.
     """
-    folded = text.translate(_TABLE)
+    folded = fold(text)
     if _IRREGULAR.isdisjoint(text):
         return folded, range(len(text))
     index: list[int] = []

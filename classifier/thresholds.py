@@ -365,6 +365,10 @@ def lower_crisis_for_recall(
     """
     y, hit, nd = (np.asarray(a, bool) for a in (y, hit, non_distress))
     pc, pd = np.asarray(p_crisis, float), np.asarray(p_distress, float)
+
+    def flagged_share(passed: np.ndarray) -> float:
+        return round(float((passed & nd).sum()) / max(int(nd.sum()), 1), 4)
+
     before = hit | ((pc >= t_crisis) & (pd >= t_gate))
     report: dict[str, Any] = {
         "crises": int(y.sum()),
@@ -401,11 +405,7 @@ def lower_crisis_for_recall(
             "changed": True,
             **prf(y, passed),
             "precision_before": prf(y, before)["precision"],
-            "non_distress_flagged": round(
-                float((passed & nd).sum()) / max(nd.sum(), 1), 4
-            ),
-            "non_distress_flagged_before": round(
-                float((before & nd).sum()) / max(nd.sum(), 1), 4
-            ),
+            "non_distress_flagged": flagged_share(passed),
+            "non_distress_flagged_before": flagged_share(before),
         },
     )

@@ -31,12 +31,13 @@ if lead is None:
     st.stop()
 st.session_state["viewed_lead"] = lead_id
 
-if (lead["crisis"] or "crisis" in lead["labels"]) and lead.get("crisis_review"):
+is_crisis = bool(lead["crisis"]) or "crisis" in lead["labels"]
+if is_crisis and lead.get("crisis_review"):
     st.error(
         wording.CRISIS_REVIEW + "\n\n" + wording.CRISIS_PROTOCOL,
         icon=":material/emergency:",
     )
-elif lead["crisis"] or "crisis" in lead["labels"]:
+elif is_crisis:
     st.error(wording.CRISIS_PROTOCOL, icon=":material/emergency:")
 elif lead.get("crisis_review"):
     st.warning(
