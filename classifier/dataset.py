@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LABELS = ("distress", "crisis", "rights", "minor")
-FORMS = ("non_connaissance", "non_demande", "non_reception")
+FORMS = ("non_connaissance", "non_demande", "non_reception", "non_proposition")
 TEST_FRACTION = 0.2
 #: Positives a label needs in the test split (when it has enough overall).
 MIN_TEST_POSITIVES = 3
