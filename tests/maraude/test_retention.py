@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
@@ -14,15 +15,22 @@ from maraude.privacy import author_hash
 SECRET = "test-secret-0123456789abcdef"  # noqa: S105 (the conftest's test key)
 
 
+def recent() -> str:
+    """A fetch time one day ago, so "fresh" posts stay fresh on any date."""
+    return (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def add(
     database,
     native_id,
     *,
-    fetched="2026-11-24T00:00:00Z",
+    fetched=None,
     author=None,
     url=None,
     text=None,
 ):
+    if fetched is None:  # "recent": yesterday, whatever today's date
+        fetched = recent()
     mdb.upsert_post(
         database,
         {
