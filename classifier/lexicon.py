@@ -9,7 +9,9 @@ The model uses a hit to RAISE a score (crisis, or minor) to at least its thresho
 a rule can never lower a score. Rules aim at first-person statements of suicidal
 intent or self-harm; obvious hyperbole ("mort de rire", "mourir de honte",
 "me tuer à la tâche") is excluded, and topics such as "le suicide d'un ami" are
-left to the statistical model.
+left to the statistical model. The lexicon is a floor for EXPLICIT PRESENT-TENSE
+wording only: a crisis hit told in the past, quoted from someone else or found in
+prevention material is dropped (:mod:`classifier.hit_context`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from classifier.hit_context import reportable
 from classifier.text import fold_with_map, original_span
 
 # Wanting / going to / thinking of: "je veux", "jveux", "j'vais", "envie de",
@@ -39,7 +42,8 @@ _NOT_HYPERBOLE = (
 _JOKE = re.compile(
     r"\b(?:mdr|ptdr|lol|xd|jpp\s+de\s+rire|je\s+plaisante|je\s+rigole|j\s+deconne"
     r"|c\s+est\s+une\s+blague|pour\s+rire|finir\s+par|il\s+fait\s+(?:trop\s+)?"
-    r"(?:chaud|froid)|canicule|degres)\b|[😂🤣😆😅💀]"
+    r"(?:chaud|froid)|canicule|degres|en\s+(?:ranked|game|partie\s+classee))\b"
+    r"|[😂🤣😆😅💀😤🙄]"
 )
 JOKE_WINDOW = 80
 
@@ -51,10 +55,12 @@ CRISIS_RULES: dict[str, str] = {
         r"\b(?:suis|sui|suit|chui|etre|devenu|devenue|redevenu|redevenue)"
         r"\s+suicidaire|\b(?:idees?|pensees?|envies?|tendances?)\s+suicidaires?\b"
     ),
-    # A past or planned attempt: "refaire une TS", "ma dernière tentative de suicide".
+    # A planned or just-made attempt: "refaire une TS", "je viens de faire une TS"
+    # (a past attempt told as a story is left to the model).
     "attempt": (
-        r"\b(?:refaire|ai\s+fait|deja\s+fait|fait)\s+une\s+(?:ts|tentative\s+de\s+suicide)"
-        r"\b|\bma\s+(?:derniere\s+|premiere\s+)?(?:ts|tentative\s+de\s+suicide)\b"
+        r"\b(?:refaire|viens\s+de\s+faire|vais\s+faire|veux\s+faire)\s+une\s+"
+        r"(?:ts|tentative\s+de\s+suicide)\b|\bma\s+prochaine\s+(?:ts|tentative"
+        r"\s+de\s+suicide)\b"
     ),
     # "en finir": "envie d'en finir", "je veux en finir", "en finir avec la vie".
     "en_finir": (
@@ -128,7 +134,8 @@ CRISIS_RULES: dict[str, str] = {
     ),
     # Overdose: "avaler tous mes médocs", "prendre toute la boîte".
     "overdose": (
-        r"\b(?:avaler|avale|prendre|pris|gober)\s+(?:tous\s+mes|toutes\s+mes|toute\s+"
+        r"\b(?:avaler|avale|prendre|pris|gober)\s+(?:(?:tous|toutes)\s+mes\s+(?:cachets"
+        r"|medocs|medicaments|comprimes|pilules|somniferes|anxiolytiques)|toute\s+"
         r"(?:la|ma)\s+(?:boite|plaquette))\b|\b(?:overdose|surdose)\s+volontaire\b"
     ),
     # "ma lettre d'adieu", "j'ai écrit une lettre d'adieu" (not "ses lettres d'adieu"
@@ -317,22 +324,30 @@ def _joking(folded: str, start: int, end: int) -> bool:
     return _JOKE.search(window) is not None
 
 
+def _present(folded: str, start: int, end: int) -> bool:
+    """The writer's own present wording: not a joke, not past, not a quote,
+    not prevention material (:func:`classifier.hit_context.reportable`)."""
+    return not _joking(folded, start, end) and reportable(folded, start, end)
+
+
 def _hits(
-    rules: dict[str, re.Pattern[str]], text: str, jokes: bool = False
+    rules: dict[str, re.Pattern[str]], text: str, present: bool = False
 ) -> list[Hit]:
     folded, index = fold_with_map(text)
     hits = [
         Hit(name, original_span(text, index, m.start(), m.end()).strip(), m.start())
         for name, pattern in rules.items()
         for m in pattern.finditer(folded)
-        if not (jokes and _joking(folded, m.start(), m.end()))
+        if not present or _present(folded, m.start(), m.end())
     ]
     return sorted(hits, key=lambda h: h.start)
 
 
 def crisis_hits(text: str) -> list[Hit]:
-    """Crisis phrases found in ``text``, in reading order."""
-    return _hits(_CRISIS, text, jokes=True)
+    """Crisis phrases of the writer's present situation in ``text``, in reading
+    order (jokes, past stories, quotes of others and prevention material are
+    left to the statistical model)."""
+    return _hits(_CRISIS, text, present=True)
 
 
 def minor_hits(text: str) -> list[Hit]:

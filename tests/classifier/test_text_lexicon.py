@@ -154,3 +154,52 @@ def test_minor_phrases(text):
 @pytest.mark.parametrize("text", ["j'ai 15 ans de dettes", "mon fils a 15 ans"])
 def test_not_minor_phrases(text):
     assert minor_hits(text) == []
+
+
+# The lexicon is a floor for EXPLICIT PRESENT-TENSE wording only (issue #12).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jveux mourir",
+        "je vais me foutre en l'air ce soir",
+        "Je suis enfermée avec ma fille, il tape dans la porte en disant qu'il va me "
+        "tuer",
+        "ce soir j'ai envie d'en finir, j'ai mis de côté les cachets",
+        "il y a dix ans j'allais mieux, mais ce soir je veux mourir",
+        "ma fille m'a écrit « je veux en finir » il y a une heure, elle répond plus",
+        "si je n'étais plus là ils auraient la paix",
+        "hier j'allais me foutre en l'air, j'y pense encore",
+        "je me scarifie depuis des semaines",
+    ],
+)
+def test_present_wording_still_fires(text):
+    assert crisis_hits(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Past experience, told later.
+        "j'ai pensé au suicide il y a dix ans, une seule fois",
+        "j'avais 15 ans quand l'idée de me suicider m'est venue pour la première fois",
+        "à l'époque je voulais mourir, je ne voyais pas d'issue",
+        "J'ai voulu mourir, un soir de novembre. Aujourd'hui je vais mieux.",
+        "Au lycée je me scarifiais les bras en cachette, c'est derrière moi.",
+        "plus jeune, j'avais envie de mourir tous les matins",
+        # Quotes of someone else, prevention material, generic wording.
+        "les personnes qui pensent au suicide disent souvent « je veux mourir »",
+        "si vous avez des idées suicidaires, appelez le 3114",
+        "Le héros du film répète « je vais me foutre en l'air » à chaque scène",
+        "Lorsqu'on a envie d'en finir avec la vie, il faut en parler à un médecin",
+        "tu veux en finir, mais tu penses à tes enfants (refrain)",
+        # Negation.
+        "je n'ai pas envie de mourir, j'ai envie que ça s'arrange",
+        "ça fait six mois que j'ai plus d'idées noires",
+        # Fiction announced at the top.
+        "Fanfic — chapitre 3. Elle le trouva assis sur le parapet, il voulait en finir",
+        # Not a drug: days off.
+        "j'ai pris tous mes congés et mes RTT pour m'occuper d'elle",
+    ],
+)
+def test_past_quoted_and_prevention_wording_does_not_fire(text):
+    assert crisis_hits(text) == []
