@@ -40,3 +40,11 @@ class ClaimError(MaraudeError):
 
 class PermissionDenied(MaraudeError):
     """The signed-in user's role does not allow this action."""
+
+
+class PurgeIncompleteError(MaraudeError):
+    """Purged rows are deleted, but their bytes may still be in the database files."""
+
+
+class DatabaseDamagedError(SchemaError):
+    """SQLite reports the database file as damaged or not a database."""

@@ -4,7 +4,8 @@ An author is stored only as ``author_hash`` = HMAC-SHA256(secret, platform, site
 handle), so the same handle on two platforms gives two unrelated hashes: nothing
 links one person across platforms. E-mail addresses, phone numbers, IBAN-like
 strings and ``@mentions`` are masked in stored text; URLs are kept (a worker
-replies there).
+replies there), except e-mails and phone numbers inside them (a ``mailto:``, a
+``?tel=``, a ``wa.me/`` link), which are masked too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hmac
 import os
 import re
 import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from maraude.errors import SecretMissingError
 
@@ -32,7 +34,38 @@ _PHONE = re.compile(
 # @handle or @handle@instance, not preceded by a word character (so never the
 # middle of an e-mail address) nor inside a URL.
 _MENTION = re.compile(r"(?<![\w/@.])@[A-Za-z0-9_](?:[\w.-]*[\w])?(?:@[\w.-]+\.\w+)?")
-_URL = re.compile(r"https?://\S+")
+_URL = re.compile(r"(?:https?://|mailto:|tel:|sms:)\S+", re.IGNORECASE)
+# Inside a URL: an e-mail (also %40-encoded), and a phone number given as a
+# parameter value (``?tel=06…``), after ``tel:``/``sms:`` or in a ``wa.me/`` link.
+# Path ids (``/comments/1abc234``, ``/status/187…``) are left alone.
+_URL_EMAIL = re.compile(
+    r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b", re.IGNORECASE
+)
+_URL_PHONE = re.compile(
+    r"(?:(?<=[=:])|(?<=wa\.me/))(?:\+|%2B|00)?\d(?:(?:[\s.-]|%20)?\d){7,13}(?![\w])",
+    re.IGNORECASE,
+)
+#: Query parameters that only track a share (dropped before hashing a URL).
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_source",
+        "share_id",
+        "si",
+        "s",
+        "t_src",
+        "_ga",
+        "yclid",
+    }
+)
 _DIGIT = re.compile(r"\d")
 
 
@@ -77,9 +110,29 @@ def author_hash(secret: str, platform: str, site: str, handle: str) -> str:
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def normalise_url(url: str) -> str:
+    """The form of a URL that opt-out matching compares: lower case, without
+    the ``#fragment``, tracking parameters (``utm_*``, ``fbclid``…) nor a
+    trailing slash. Other parameters are kept, in their order."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text.rstrip("/").lower()
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    path = parts.path.rstrip("/")
+    normal = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+    return normal.rstrip("/").lower()
+
+
 def url_hash(secret: str, url: str) -> str:
-    """Keyed hash of a URL, for the opt-out register."""
-    normal = url.strip().rstrip("/").lower()
+    """Keyed hash of a URL, for the opt-out register (see :func:`normalise_url`;
+    a URL with none of what it drops hashes as it always did)."""
+    normal = normalise_url(url)
     return hmac.new(secret.encode(), normal.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -110,10 +163,10 @@ def mask_text(text: str) -> str:
     urls: list[str] = []
 
     def keep_url(m: re.Match[str]) -> str:
-        urls.append(m.group(0))
+        urls.append(_mask_in_url(m.group(0)))
         return f"\x00{len(urls) - 1}\x00"
 
-    if "http" in text:
+    if _URL.search(text):
         text = _URL.sub(keep_url, text)
     if has_at:
         text = _MENTION.sub("@[user]", text)
@@ -124,6 +177,15 @@ def mask_text(text: str) -> str:
     if urls:
         text = re.sub(r"\x00(\d+)\x00", lambda m: urls[int(m.group(1))], text)
     return text
+
+
+def _mask_in_url(url: str) -> str:
+    """A URL with the e-mails and phone numbers inside it masked."""
+    if "@" in url or "%40" in url.lower():
+        url = _URL_EMAIL.sub("[email]", url)
+    if _DIGIT.search(url):
+        url = _URL_PHONE.sub("[téléphone]", url)
+    return url
 
 
 def content_hash(text: str) -> str:

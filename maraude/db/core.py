@@ -27,12 +27,21 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def open_db(path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Database:
+def open_db(
+    path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, create: bool = True
+) -> Database:
     """Open (or create) a Maraude database and apply pending migrations.
 
-    ``":memory:"`` gives a private in-memory database (tests).
+    ``":memory:"`` gives a private in-memory database (tests). With
+    ``create=False`` a missing file raises :class:`SchemaError` instead of
+    becoming a new, empty database (commands that only read).
     """
     target = str(path)
+    if not create and target != ":memory:" and not Path(target).expanduser().is_file():
+        raise SchemaError(
+            f"No database at {target}. Check --db or MARAUDE_DB (a typo?); "
+            "`maraude crawl` or `maraude demo` creates one."
+        )
     if target != ":memory:":
         parent = Path(target).expanduser().resolve().parent
         if not parent.is_dir():
@@ -44,6 +53,9 @@ def open_db(path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Database
         db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         db.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, not just unlinked: a purge
+        # must leave nothing readable in the file (issue #11).
+        db.execute("PRAGMA secure_delete = ON")
         if target != ":memory:":
             db.enable_wal()
             # In WAL mode NORMAL never corrupts the database and loses nothing
@@ -76,6 +88,27 @@ def translate_busy(path: str = "the database") -> Iterator[None]:
                 "Try again in a moment."
             ) from None
         raise
+
+
+#: FTS5's 'secure-delete' option (deletes leave nothing in the index) needs 3.42.
+FTS_SECURE_DELETE = sqlite3.sqlite_version_info >= (3, 42, 0)
+
+
+def wal_checkpoint(db: Database, wait: float) -> bool:
+    """Copy the ``-wal`` file into the database and truncate it to zero bytes.
+
+    Waits up to ``wait`` seconds for readers to finish; returns False when one
+    kept reading (the ``-wal`` file may then still hold deleted rows).
+    """
+    previous = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+    try:
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.OperationalError:
+        busy = 1
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {previous}")
+    return busy == 0
 
 
 def dumps(value: Any) -> str:

@@ -11,6 +11,14 @@ Rules (days come from ``[privacy]`` in the config):
 
 Deleting a post deletes its predictions and lead (foreign keys), its full-text
 index rows (triggers) and its cached embeddings.
+
+Deleting erases (issue #11): every connection runs with ``secure_delete`` (freed
+space is overwritten with zeros); the full-text index uses FTS5's
+``secure-delete`` option where SQLite has it (3.42+), else is rebuilt with
+``optimize`` after a deletion; and a purge ends with a WAL checkpoint that
+truncates the ``-wal`` file, waiting at most :data:`CHECKPOINT_WAIT` seconds for
+readers. If a reader kept it from completing, :func:`purge` raises
+:class:`PurgeIncompleteError` (the rows are deleted; their bytes may linger).
 """
 
 from __future__ import annotations
@@ -20,10 +28,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from maraude.db.core import FTS_SECURE_DELETE, wal_checkpoint
 from maraude.db.embeddings import post_text, text_hash
+from maraude.errors import PurgeIncompleteError
 from maraude.privacy import old_secrets, url_hash
 
 CLOSED = ("replied", "not_relevant", "closed")
+
+#: Seconds a purge waits for readers before its final WAL checkpoint gives up.
+CHECKPOINT_WAIT = 10.0
 
 
 def _ago(days: int) -> str:
@@ -80,8 +93,17 @@ def _selections(
 
 
 def delete_posts(db: Database, post_ids: list[int]) -> int:
-    """Delete posts with their predictions, leads, index rows and cached embeddings."""
+    """Delete posts with their predictions, leads, index rows and cached embeddings.
+
+    The index rows are erased, not just marked deleted (see the module's doc).
+    """
+    if not post_ids:
+        return 0
     with db.atomic():
+        if FTS_SECURE_DELETE:
+            db.execute(
+                "INSERT INTO posts_fts(posts_fts, rank) VALUES ('secure-delete', 1)"
+            )
         for start in range(0, len(post_ids), 500):
             chunk = post_ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -97,6 +119,8 @@ def delete_posts(db: Database, post_ids: list[int]) -> int:
                     hashes,
                 )
             db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+        if not FTS_SECURE_DELETE:  # merge the index: drops the deleted terms
+            db.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
     return len(post_ids)
 
 
@@ -139,6 +163,13 @@ def purge(
             "DELETE FROM labels WHERE created_at < ?", [_ago(policy.labels_days)]
         )
         db.execute("DELETE FROM audit_log WHERE at < ?", [_ago(policy.audit_days)])
+    if not wal_checkpoint(db, CHECKPOINT_WAIT):
+        raise PurgeIncompleteError(
+            f"Deleted {report['posts']} posts, but another process kept reading the "
+            f"database for {CHECKPOINT_WAIT:.0f} s, so the -wal file may still hold "
+            "their text. Stop the process holding the database open (a stuck "
+            "`sqlite3` shell, a crawl), then run `maraude purge` again."
+        )
     return report
 
 

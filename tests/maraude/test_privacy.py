@@ -110,3 +110,62 @@ def test_after_a_key_rotation_old_optout_entries_still_match(monkeypatch):
     item = post()
     assert not pseudonymise_item(item, new, {entry}, old_secrets())  # honoured
     assert item.author_hash == author_hash(new, "reddit", "www.reddit.com", "loutre_75")
+
+
+# -- issue #11, item 9: personal data inside URLs; opt-out URL normalisation ------
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("voir https://ex.fr/contact?mail=jean.dupont@example.org ok", "jean.dupont"),
+        ("https://ex.fr/c?to=jean.dupont%40example.org", "jean.dupont"),
+        ("mailto:jean.dupont@example.org", "jean.dupont"),
+        ("https://ex.fr/rappel?tel=0612345678", "0612345678"),
+        ("https://ex.fr/rappel?tel=06.12.34.56.78&x=1", "06.12.34.56.78"),
+        ("écris https://wa.me/33612345678", "33612345678"),
+        ("tel:+33612345678", "33612345678"),
+        ("https://ex.fr/a?n=%2B33612345678", "33612345678"),
+    ],
+)
+def test_mask_text_masks_emails_and_phones_inside_urls(text, leaked):
+    assert leaked not in mask_text(text)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.reddit.com/r/france/comments/1abc234/titre/",
+        "https://forum.example.fr/viewtopic.php?t=123456&p=7654321",
+        "https://t.me/canal/1234567890",
+        "https://x.com/i/status/1876543210987654321",
+    ],
+)
+def test_mask_text_keeps_post_urls_whole(url):
+    assert mask_text(f"voir {url} merci") == f"voir {url} merci"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://www.reddit.com/r/x/comments/abc/titre/?utm_source=share&utm_medium=web",
+        "https://www.reddit.com/r/x/comments/abc/titre/#comment",
+        "https://www.reddit.com/r/x/comments/abc/titre",
+        "HTTPS://WWW.Reddit.com/r/x/comments/abc/titre/",
+        " https://www.reddit.com/r/x/comments/abc/titre/?fbclid=XYZ&share_id=1 ",
+    ],
+)
+def test_url_optout_matches_share_links_both_ways(variant):
+    from maraude.privacy import url_hash
+
+    clean = "https://www.reddit.com/r/x/comments/abc/titre/"
+    assert url_hash(SECRET, variant) == url_hash(SECRET, clean)
+
+
+def test_url_normalisation_keeps_meaningful_query_parameters():
+    from maraude.privacy import url_hash
+
+    a = "https://forum.example.fr/viewtopic.php?t=1&p=2"
+    b = "https://forum.example.fr/viewtopic.php?t=1&p=3"
+    assert url_hash(SECRET, a) != url_hash(SECRET, b)
+    assert url_hash(SECRET, a) == url_hash(SECRET, a + "&utm_campaign=z#p2")
