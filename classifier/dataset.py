@@ -51,6 +51,11 @@ class Example:
     non_recours_form: str | None = None
     origin: str = ""
     group: str = ""
+    #: Measuring only (real-text files): the main right id, the text's kind,
+    #: whether both annotators agreed (None: not said).
+    right: str = ""
+    kind: str = ""
+    agreed: bool | None = None
     hash: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
@@ -104,6 +109,9 @@ def example_from_dict(data: Mapping[str, Any], origin: str, where: str) -> Examp
             non_recours_form=data.get("non_recours_form") or None,
             origin=origin,
             group=str(data.get("group") or ""),
+            right=str(data.get("right") or ""),
+            kind=str(data.get("kind") or ""),
+            agreed=None if (a := _flag(data.get("agreed"), where)) is None else a == 1,
         )
     except ValueError as e:
         raise InputError(f"{where}: {e}.") from None

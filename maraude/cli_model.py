@@ -186,8 +186,17 @@ def train(
 @click.option(
     "--data",
     "data_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Labelled data (default: the held-out split of the seed set).",
+    type=click.Path(dir_okay=False),
+    help="Labelled data: JSON Lines in the seed format or the real-text format "
+    "(id, text, distress, crisis, rights, right, minor, kind, agreed), or CSV/"
+    "JSON Lines with --text-col/--label-col/--label (default: the held-out "
+    "split of the seed set).",
+)
+@click.option(
+    "--agreed-only",
+    is_flag=True,
+    help="Only the items both annotators agreed on (files with \"agreed\"); "
+    "without it such files are reported on all items and on the agreed ones.",
 )
 @model_option
 @_mapping_options
@@ -197,17 +206,23 @@ def train(
 def evaluate(
     ctx: click.Context,
     data_file: str | None,
+    agreed_only: bool,
     model_dir: str | None,
     text_col: str | None,
     label_col: str | None,
     label_name: str | None,
     fmt: str,
 ) -> None:
-    """Precision, recall, F1 and PR-AUC per label, confusions and worst errors.
+    """Precision, recall, F1 and PR-AUC per label, and what a worker would see.
+
+    Also: negatives (no distress, no right) made leads and labelled crisis per
+    level, crisis recall per level, figures per kind, first right correct, and
+    all of it on the agreed items when the file marks them.
 
     \b
     Examples:
       maraude evaluate --format json
+      maraude evaluate --data ../shared/data/real-fr/dev.jsonl
       maraude evaluate --data dreaddit-test.csv --text-col text --label-col label \\
         --label distress --model /tmp/dreaddit-model
     """
@@ -218,7 +233,9 @@ def evaluate(
     from classifier.evaluate import format_table
 
     model = commands.load_model(config_of(ctx), model_dir)
-    result = run_evaluation(model, data_file, text_col, label_col, label_name)
+    result = run_evaluation(
+        model, data_file, text_col, label_col, label_name, agreed_only=agreed_only
+    )
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:
