@@ -5,24 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-#: The contract's held-out rule, measured on the shipped default when it was
-#: adopted (2026-11-25, 2,338 seed posts), against the out-of-fold pair alone.
-HELD_OUT_RULE_NOTES = [
-    "What the held-out rule costs and buys (shipped default, 2026-11-25). On the "
-    "**blind set** (`classifier/data/blind/`, 224 posts written for evaluation by "
-    "an author who saw neither the training data, the lexicon nor the model): "
-    "crisis recall **0.963** (77 of 80), precision 0.450, against 0.713 / 0.613 "
-    "for the earlier model with the out-of-fold pair only. On French text "
-    "written by others and not about distress (1,500 random tweets of "
-    "emodift-fr, 1,500 film subtitles of xed-fr): 7.1 % and 35.4 % labelled "
-    "crisis, of which 0.6 % and 5.1 % sure crises. On the demo's 48 posts: 10 "
-    'sure crises and 15 possible ones, among them a bike question and "mort de '
-    'rire". The crisis label is thus a wide net: sure crises (the out-of-fold '
-    "pair, or the lexicon) come first in the queue and alert seniors; possible "
-    "crises come next with the protocol shown and no alert. "
-    "`maraude train --crisis-rule out-of-fold` keeps the out-of-fold pair only.",
-]
-
 #: Why the crisis rule is what it is: measured on out-of-fold scores of the seed
 #: set's training split when the rule was chosen (the held-out split untouched).
 DESIGN_NOTES = [
@@ -38,9 +20,9 @@ DESIGN_NOTES = [
     "n-grams raised the crisis head's PR-AUC from 0.66 to 0.69; C = 1, 4 and 16 "
     "stayed within 0.02 (4 kept); class weights, sentence-level max pooling and "
     "the e5 embedder did not help. No rule reaching recall 1.0 came near the 3 % "
-    "target: many implicit crises read like ordinary distress. Hence the "
-    "false-alarm ceiling, the lexicon for explicit and indirect wordings, and "
-    "`crisis_review` for the band just below the crisis threshold.",
+    "target: many implicit crises read like ordinary distress. Hence two levels: "
+    "sure crises at a precision target, possible ones in a review band under a "
+    "false-alarm ceiling, and the lexicon for explicit present-tense wording.",
 ]
 
 
@@ -75,50 +57,52 @@ def _threshold_rows(meta: dict[str, Any]) -> list[str]:
 
 
 def _crisis_lines(meta: dict[str, Any]) -> list[str]:
-    oof = meta.get("oof", {})
-    crisis, review = oof.get("crisis", {}), oof.get("crisis_review", {})
+    crisis = meta.get("oof", {}).get("crisis", {})
     thresholds = meta.get("thresholds", {})
-    if "distress_gate" not in crisis:
+    sure = crisis.get("sure")
+    if "distress_gate" not in crisis or not sure:
         return []
-    sure = {  # the out-of-fold pair, before the held-out rule lowered it
-        "crisis": thresholds.get("crisis_confident", thresholds.get("crisis", 0)),
-        "crisis_gate": thresholds.get(
-            "crisis_confident_gate", thresholds.get("crisis_gate", 0)
-        ),
-    }
     lines = [
         "",
-        "### Crisis rule",
+        "### Crisis levels",
         "A post is a crisis when the crisis lexicon matches it, or when the crisis "
-        f"head gives ≥ {sure.get('crisis', 0):.4f} AND the distress head "
-        f"≥ {sure.get('crisis_gate', 0):.4f}: hyperbole, gaming, jokes and "
-        "news that use crisis words rarely pass the distress gate. The crisis "
-        "score is p_crisis where the distress gate passes, else "
-        "`min(p_crisis, p_distress × crisis / crisis_gate)` (under the threshold), "
-        "raised to the lexicon floor on a hit, so `crisis ≥ threshold` is exactly "
-        "this rule; every crisis is also a distress. The pair is chosen jointly on "
-        "out-of-fold scores for `crisis_recall_target` = "
-        f"{crisis.get('recall_target')} with the fewest false crises, while "
-        "labelling at most `crisis_false_alarm_max` = "
-        f"{crisis.get('false_alarm_max')} of the posts without distress (the "
-        "ceiling wins over the target).",
+        "head AND the distress head pass a pair of thresholds: hyperbole, gaming, "
+        "jokes and news that use crisis words rarely pass the distress gate. Two "
+        "pairs give two levels (`crisis_level` in `predict`; `labels` holds "
+        "`crisis` for both):",
         "",
-        f"Out-of-fold: crisis recall {crisis.get('recall', 0):.3f} "
-        f"({crisis.get('lexicon_hits', 0)} of {crisis.get('positives', 0)} crises "
-        "matched by the lexicon), precision "
-        f"{crisis.get('precision', 0):.3f}, posts without distress labelled crisis "
-        f"{crisis.get('non_distress_flagged', 0):.1%}.",
+        f"- **sure**: a lexicon hit, or crisis ≥ {thresholds.get('crisis_sure', 0):.4f}"
+        f" AND distress ≥ {thresholds.get('crisis_sure_gate', 0):.4f}, the pair "
+        "with the highest out-of-fold recall at precision ≥ "
+        f"{sure.get('precision_target')}"
+        + ("" if sure.get("target_met") else " (target not met: lexicon only)")
+        + ". Sure crises come first in the queue and alert seniors.",
+        f"- **possible**: below that, crisis ≥ {thresholds.get('crisis', 0):.4f} "
+        f"AND distress ≥ {thresholds.get('crisis_gate', 0):.4f}, the pair chosen "
+        f"for recall {crisis.get('recall_target')} (either level) with the fewest "
+        "false crises, labelling at most "
+        f"{(crisis.get('false_alarm_max') or 0):.0%} of the posts without distress "
+        "(the ceiling wins). Possible crises come next in the queue, with the "
+        "protocol marked « à vérifier », and alert nobody.",
+        "",
+        "The crisis score is p_crisis where the possible pair's distress gate "
+        "passes, else `min(p_crisis, p_distress × crisis / crisis_gate)`, raised "
+        "to the lexicon floor on a hit, so `crisis ≥ threshold` is a crisis of "
+        "either level; every crisis is also a distress. Both pairs are chosen on "
+        "out-of-fold scores of the training split; the held-out split only "
+        "measures.",
+        "",
+        "| out of fold | recall | precision | posts without distress labelled |",
+        "|---|---|---|---|",
+        f"| sure | {sure.get('recall', 0):.3f} | {sure.get('precision', 0):.3f} | "
+        f"{sure.get('non_distress_flagged', 0):.1%} |",
+        f"| either level | {crisis.get('recall', 0):.3f} | "
+        f"{crisis.get('precision', 0):.3f} | "
+        f"{crisis.get('non_distress_flagged', 0):.1%} |",
+        "",
+        f"{crisis.get('lexicon_hits', 0)} of the {crisis.get('positives', 0)} "
+        "training crises are matched by the lexicon.",
     ]
-    if review:
-        lines += [
-            "",
-            "`explanation.crisis_review` is true on a distress lead that is not a "
-            f"crisis but has a crisis score ≥ {review.get('threshold', 0):.4f} "
-            '("possible crisis, check"): out of fold, crisis or review covers '
-            f"{review.get('recall_with_crisis', 0):.3f} of the crises and flags "
-            f"{review.get('share_of_distress_leads', 0):.1%} of the other distress "
-            "leads.",
-        ]
     if crisis.get("tradeoff"):
         lines += [
             "",
@@ -134,44 +118,15 @@ def _crisis_lines(meta: dict[str, Any]) -> list[str]:
             f"{r['non_distress_flagged']:.1%} |"
             for r in crisis["tradeoff"]
         ]
-    lines += _held_out_rule_lines(meta)
     from classifier.lexicon import CRISIS_RULES
 
     lexicon_note = (
-        f"The crisis lexicon ({len(CRISIS_RULES)} rules, only raising) matches "
-        f"{crisis.get('lexicon_hits', 0)} of the {crisis.get('positives', 0)} "
-        "training crises. Its indirect wordings were written from prevention "
-        "guides with the training posts in view, and one rule (`under_train`) "
-        "after reading a held-out miss of an earlier model, so its share here and "
-        "the held-out figures are optimistic."
+        f"The crisis lexicon ({len(CRISIS_RULES)} rules, only raising) is a floor "
+        "for explicit present-tense wording. Its wordings were written from "
+        "prevention guides with the training posts in view, so its share here "
+        "and the held-out figures are optimistic."
     )
     return [*lines, "", DESIGN_NOTES[0], "", lexicon_note]
-
-
-def _held_out_rule_lines(meta: dict[str, Any]) -> list[str]:
-    rule = meta.get("crisis_held_out_rule") or {}
-    thresholds = meta.get("thresholds", {})
-    if not rule.get("changed"):
-        return []
-    return [
-        "",
-        "### The contract's held-out rule",
-        "Then the crisis pair was lowered until every held-out crisis passes "
-        "(`../shared/contracts.md`: crisis thresholds for recall 1.0 on the "
-        f"held-out split): {rule['missed_before']} of its {rule['crises']} crises "
-        "were missed by the out-of-fold pair. Now a crisis is a lexicon hit, or "
-        f"crisis ≥ {thresholds.get('crisis', 0):.4f} AND distress ≥ "
-        f"{thresholds.get('crisis_gate', 0):.4f}. On the held-out split crisis "
-        f"precision went from {rule['precision_before']:.3f} to "
-        f"{rule['precision']:.3f}, and posts without distress labelled crisis "
-        f"from {rule['non_distress_flagged_before']:.1%} to "
-        f"{rule['non_distress_flagged']:.1%}. The out-of-fold pair is kept "
-        f"(`crisis_confident` {thresholds.get('crisis_confident', 0):.4f}, "
-        f"`crisis_confident_gate` {thresholds.get('crisis_confident_gate', 0):.4f}):"
-        " a crisis below it is a *possible* crisis (`explanation.crisis_review`).",
-        "",
-        HELD_OUT_RULE_NOTES[0],
-    ]
 
 
 def _held_out_lines(held: dict[str, Any]) -> list[str]:
@@ -186,19 +141,31 @@ def _held_out_lines(held: dict[str, Any]) -> list[str]:
             f"Non-recours form correct (rights examples with a form): "
             f"{held['form_accuracy_on_rights']:.3f} (n = {held['form_n']})."
         )
-    alarms = held.get("alarms")
-    if alarms:
+    alarms = held.get("alarms") or {}
+    if {"crisis_on_non_distress", "leads_on_ordinary"} <= set(alarms):
         lines += [
             f"Posts without distress labelled crisis: "
             f"{alarms['crisis_on_non_distress']} / {alarms['non_distress_n']} "
             f"({alarms['crisis_on_non_distress_share']:.1%}); ordinary posts (no "
             f"distress, no right) made leads: {alarms['leads_on_ordinary']} / "
             f"{alarms['ordinary_n']} ({alarms['leads_on_ordinary_share']:.1%}).",
-            f"`crisis_review` flags: {alarms['crisis_review']} "
-            f"({alarms['crisis_review_true']} of them crises); crisis or review "
-            f"covers {alarms['crisis_or_review_recall']:.3f} of the crises.",
         ]
+        levels = _level_line(alarms)
+        if levels:
+            lines.append(levels)
     return [*lines, ""]
+
+
+def _level_line(alarms: dict[str, Any]) -> str:
+    """The held-out figures of the sure level, when the evaluation wrote them."""
+    if "sure_crisis_recall" not in alarms:
+        return ""
+    sure = alarms.get("sure_crisis_on_non_distress_share")
+    return (
+        f"Sure crises alone: recall {alarms['sure_crisis_recall']:.3f}"
+        + ("" if sure is None else f", posts without distress labelled {sure:.1%}")
+        + "."
+    )
 
 
 #: Why the default embedder is USE-multilingual: the figures behind the choice
@@ -289,17 +256,13 @@ def model_card(meta: dict[str, Any]) -> str:
         "Chosen on out-of-fold predictions of the training split "
         f"({meta['params'].get('cv')}-fold cross-validation), not on the held-out "
         "split, so the held-out figures below are honest estimates"
-        + (
-            ", except for crisis: the contract's rule then lowers the crisis pair "
-            "on the held-out split until every crisis there passes, so the held-out"
-            " crisis recall is 1.0 by construction (see the blind set below for an"
-            " honest figure)"
-            if (meta.get("crisis_held_out_rule") or {}).get("changed")
-            else ""
-        )
         + f". Rule: {meta.get('threshold_rule', '?')}.",
         "",
         *_threshold_rows(meta),
+        "",
+        "Non-recours forms the form head learned: "
+        + (", ".join(f"`{f}`" for f in meta.get("non_recours_forms", [])) or "none")
+        + " (a form absent from the training data is never predicted).",
         "",
         f"Lexicon floors (a hit raises the score to at least): "
         f"{json.dumps(meta.get('lexicon_floors', {}))}.",
@@ -319,10 +282,10 @@ def model_card(meta: dict[str, Any]) -> str:
         "moderators' labels (`maraude train --db`) to adapt the model.",
         "- The held-out set is small: a few examples more or less change a figure "
         "by several points.",
-        "- The crisis label favours recall: many posts labelled crisis are not "
-        "(see the held-out rule above); sure crises are the out-of-fold pair's. "
-        "Crises can still be missed (3 of the 80 of the blind set): workers "
-        "should read every distress lead.",
+        "- Crisis has two levels: sure crises (precision first) and possible "
+        "ones (a review band for recall, under a false-alarm ceiling). Crises "
+        "can still be missed at both levels: workers should read every "
+        "distress lead.",
         "- French only. Irony, quotes, song lyrics and talk about someone else's "
         'distress are frequent sources of false alarms; hyperbole ("mort de '
         'rire", "le PSG va me tuer") is excluded from the lexicon and mostly '

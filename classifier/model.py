@@ -17,20 +17,19 @@ Rules composed on top (:mod:`classifier.thresholds`):
 - crisis: a crisis-lexicon hit (:mod:`classifier.lexicon`, which can only raise a
   score), or the crisis head AND the distress head both passing their threshold
   (the distress gate keeps hyperbole, gaming and jokes out of the crisis queue);
-  ``explanation.crisis_review`` ("possible crisis, check") marks a crisis that
-  only passes the pair lowered by :meth:`MaraudeClassifier.fit_crisis_recall`,
-  or a distress lead between a lower review threshold and the crisis one;
+  ``crisis_level`` is ``sure`` for a lexicon hit or the sure pair (precision
+  ≥ 0.8 out of fold), ``possible`` for a crisis that only passes the lower
+  pair of the review band, else None; ``labels`` holds ``crisis`` for both;
 - an age phrase raises ``minor`` to at least its threshold;
 - ``distress`` is at least ``crisis``, and a passing crisis adds ``distress`` to
   the labels (a crisis is always a distress too).
 
 Thresholds are chosen in :meth:`MaraudeClassifier.fit` on out-of-fold predictions
-of the training examples (cross-validation): the crisis pair jointly for
-``crisis_recall_target`` under ``crisis_false_alarm_max``, distress at the best
+of the training examples (cross-validation): the sure crisis pair for
+precision ≥ ``crisis_sure_precision``, the possible pair for
+``crisis_possible_recall`` under ``crisis_possible_max``, distress at the best
 precision keeping ``distress_min_recall``, the others at the best F1 with
-precision ≥ ``precision_target``. Then :meth:`~MaraudeClassifier.fit_crisis_recall`
-(the contract's rule, called by :func:`classifier.train.train` on the held-out
-split) may lower the crisis pair, keeping the first one as the "sure" pair.
+precision ≥ ``precision_target``. A held-out split only measures.
 Persistence lives in :mod:`classifier.store` (``save_model`` and ``load_model``
 are re-exported here).
 """
@@ -56,11 +55,7 @@ from classifier.features import FastTfidf, char_vectorizer, word_vectorizer
 from classifier.heads import StackedHeads, choose_c, logistic, make_head
 from classifier.rights_tagger import RightsTagger
 from classifier.text import normalize
-from classifier.thresholds import (
-    choose_thresholds,
-    compose_scores,
-    lower_crisis_for_recall,
-)
+from classifier.thresholds import choose_thresholds, compose_scores
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +70,11 @@ class MaraudeClassifier(BaseEstimator):
     ``fit(texts, examples)`` takes the texts and their :class:`Example` labels (a
     label may be None: that head skips the example).
 
-    Crisis parameters: ``crisis_recall_target`` is the out-of-fold crisis recall
-    (lexicon hits included) the joint thresholds aim for; ``crisis_false_alarm_max``
-    caps the share of out-of-fold posts without distress that they may label
-    crisis (None: no cap), which wins over the recall target;
-    ``crisis_review_recall`` sets the review band (None: no band).
+    Crisis parameters (out of fold, lexicon hits included):
+    ``crisis_sure_precision`` is the precision of the sure level;
+    ``crisis_possible_recall`` the recall (either level) the possible band aims
+    for (None: no band), under ``crisis_possible_max``, the share of the posts
+    without distress that either level may label crisis.
     ``distress_min_recall`` is the recall floor of the distress threshold.
     """
 
@@ -94,9 +89,9 @@ class MaraudeClassifier(BaseEstimator):
         cv: int = 5,
         precision_target: float = 0.85,
         distress_min_recall: float = 0.9,
-        crisis_recall_target: float = 0.9,
-        crisis_false_alarm_max: float | None = 0.03,
-        crisis_review_recall: float | None = 0.95,
+        crisis_sure_precision: float = 0.8,
+        crisis_possible_recall: float | None = 0.95,
+        crisis_possible_max: float = 0.05,
         lexicon_floor: float = 0.8,
         n_neighbors: int = 3,
         max_neighbors: int = 3000,
@@ -112,9 +107,9 @@ class MaraudeClassifier(BaseEstimator):
         self.cv = cv
         self.precision_target = precision_target
         self.distress_min_recall = distress_min_recall
-        self.crisis_recall_target = crisis_recall_target
-        self.crisis_false_alarm_max = crisis_false_alarm_max
-        self.crisis_review_recall = crisis_review_recall
+        self.crisis_sure_precision = crisis_sure_precision
+        self.crisis_possible_recall = crisis_possible_recall
+        self.crisis_possible_max = crisis_possible_max
         self.lexicon_floor = lexicon_floor
         self.n_neighbors = n_neighbors
         self.max_neighbors = max_neighbors
@@ -250,52 +245,15 @@ class MaraudeClassifier(BaseEstimator):
             self.precision_target,
             crisis_hit=np.array([bool(lexicon.crisis_hits(t)) for t in texts]),
             crisis_floor=self.lexicon_floor,
-            crisis_recall_target=self.crisis_recall_target,
-            crisis_false_alarm_max=self.crisis_false_alarm_max,
-            crisis_review_recall=self.crisis_review_recall,
+            crisis_sure_precision=self.crisis_sure_precision,
+            crisis_possible_recall=self.crisis_possible_recall,
+            crisis_possible_max=self.crisis_possible_max,
             distress_min_recall=self.distress_min_recall,
         )
         self.floors_ = {
             name: min(max(self.lexicon_floor, self.thresholds_[name]), 1.0)
             for name in ("crisis", "minor")
         }
-
-    def fit_crisis_recall(
-        self, X: Sequence[str], y: Sequence[Example]
-    ) -> dict[str, Any]:
-        """Lower the crisis pair until every crisis of ``(X, y)`` passes.
-
-        The contract's rule for the held-out split ("crisis for recall 1.0
-        there"), applied after :meth:`fit`: see
-        :func:`~classifier.thresholds.lower_crisis_for_recall`. Figures on that
-        split are then optimistic for crisis by construction. Returns the report
-        (also kept as ``held_out_crisis_``).
-        """
-        pairs = [(t, ex) for t, ex in zip(X, y, strict=True) if ex.crisis is not None]
-        if not any(ex.crisis for _, ex in pairs):
-            return {"changed": False, "crises": 0}
-        texts = [t for t, _ in pairs]
-        raw = self._scores(texts, self.embedder_.encode(texts))
-        t_c, t_d, report = lower_crisis_for_recall(
-            np.array([ex.crisis == 1 for _, ex in pairs]),
-            raw["crisis"],
-            self._gate_scores(raw),
-            np.array([bool(lexicon.crisis_hits(t)) for t in texts]),
-            np.array([ex.distress == 0 for _, ex in pairs]),
-            self.thresholds_["crisis"],
-            self.thresholds_.get("crisis_gate", 0.0),
-        )
-        if report["changed"]:
-            self.thresholds_.update(
-                crisis_confident=self.thresholds_["crisis"],
-                crisis_confident_gate=self.thresholds_.get("crisis_gate", 0.0),
-                crisis=round(t_c, 6),
-                crisis_gate=round(t_d, 6),
-                crisis_review=round(min(self.thresholds_["crisis_review"], t_c), 6),
-            )
-            self.floors_["crisis"] = min(max(self.lexicon_floor, t_c), 1.0)
-        self.held_out_crisis_ = report
-        return report
 
     # -------------------------------------------------------------- predicting
     def _scores(self, texts: Sequence[str], emb: np.ndarray) -> dict[str, np.ndarray]:
@@ -314,10 +272,23 @@ class MaraudeClassifier(BaseEstimator):
     def predict_detailed(
         self, texts: Sequence[str]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Contract predictions, plus scores, pass flags and forced topic rankings."""
+        """Contract predictions, plus scores, pass flags and forced topic rankings.
+
+        Details: ``scores``, ``passed`` (per label), ``level`` (each text's
+        ``crisis_level``), ``sure`` and ``review`` (boolean arrays: sure and
+        possible crises; ``review`` keeps its older name for callers that read
+        it), ``ranked_topics``.
+        """
         texts = list(texts)
         if not texts:
-            return [], {"scores": {}, "passed": {}, "review": [], "ranked_topics": []}
+            return [], {
+                "scores": {},
+                "passed": {},
+                "level": [],
+                "sure": [],
+                "review": [],
+                "ranked_topics": [],
+            }
         emb = self.embedder_.encode(texts)
         raw = self._scores(texts, emb)
         c_hits = [lexicon.crisis_hits(t) for t in texts]
@@ -329,11 +300,12 @@ class MaraudeClassifier(BaseEstimator):
         passed = {k: scores[k] >= self.thresholds_[k] for k in LABELS}
         passed["crisis"] = passed["crisis"] | c_hit
         passed["distress"] = passed["distress"] | passed["crisis"]
-        review = (
-            passed["distress"]
-            & ~passed["crisis"]
-            & (scores["crisis"] >= self.thresholds_.get("crisis_review", 2.0))
-        ) | (passed["crisis"] & ~self._confident(raw, c_hit))
+        sure = passed["crisis"] & self._sure(raw, c_hit)
+        review = passed["crisis"] & ~sure
+        level = [
+            "sure" if s else "possible" if r else None
+            for s, r in zip(sure, review, strict=True)
+        ]
         nearest = neighbors.nearest_examples(
             emb,
             self._neighbors32,
@@ -359,6 +331,7 @@ class MaraudeClassifier(BaseEstimator):
                     "crisis": round(float(scores["crisis"][i]), 4),
                     "rights": round(float(scores["rights"][i]), 4),
                     "labels": [k for k in OUTPUT_LABELS if passed[k][i]],
+                    "crisis_level": level[i],
                     "rights_topics": ranked[-1]
                     if rights_pass
                     else self.tagger_.topics(matches, emb[i], False),
@@ -370,25 +343,30 @@ class MaraudeClassifier(BaseEstimator):
                         + [f"minor:{h.rule}" for h in m_hits[i]]
                         + [f"right:{m.right}" for m in matches],
                         "nearest_examples": nearest[i],
-                        "crisis_review": bool(review[i]),
                     },
                 }
             )
         details = {
             "scores": scores,
             "passed": passed,
+            "level": level,
+            "sure": sure,
             "review": review,
             "ranked_topics": ranked,
         }
         return preds, details
 
-    def _confident(self, raw: dict[str, np.ndarray], hit: np.ndarray) -> np.ndarray:
-        """Crises the out-of-fold pair alone would flag (all, when the held-out
-        rule did not lower it): the others are "possible crisis, check"."""
-        t_c = self.thresholds_.get("crisis_confident")
+    def _sure(self, raw: dict[str, np.ndarray], hit: np.ndarray) -> np.ndarray:
+        """Crises at the sure level: a lexicon hit or the sure pair. A model
+        saved before the two levels counts the pair it kept as
+        ``crisis_confident`` as sure, else every crisis."""
+        keys = ("crisis_sure", "crisis_sure_gate")
+        if "crisis_sure" not in self.thresholds_:
+            keys = ("crisis_confident", "crisis_confident_gate")
+        t_c = self.thresholds_.get(keys[0])
         if t_c is None:
             return np.ones(len(hit), dtype=bool)
-        gate = self.thresholds_.get("crisis_confident_gate", 0.0)
+        gate = self.thresholds_.get(keys[1], 0.0)
         return hit | ((raw["crisis"] >= t_c) & (self._gate_scores(raw) >= gate))
 
     def _gate_scores(self, raw: dict[str, np.ndarray]) -> np.ndarray:

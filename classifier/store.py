@@ -52,37 +52,25 @@ _STATE = (
 
 def threshold_rule(model: MaraudeClassifier) -> str:
     """The thresholds' rule in one sentence (``metadata.json``, model card)."""
-    ceiling = model.crisis_false_alarm_max
-    cap = (
-        f", unless that labels more than {ceiling:.0%} of the posts without "
-        "distress; then the highest recall that stays under it"
-        if ceiling is not None
-        else ""
-    )
-    held_out = (
-        "; then (the contract's rule) the crisis pair lowered until every held-out "
-        "crisis passes, with the fewest false crises there; the out-of-fold pair is "
-        "kept as crisis_confident / crisis_confident_gate, and a crisis below it "
-        "gets crisis_review (possible crisis, check)"
-        if "crisis_confident" in getattr(model, "thresholds_", {})
-        else ""
-    )
-    review = model.crisis_review_recall
     band = (
-        f"; crisis_review (a distress lead that is not a crisis, with a crisis "
-        f"score in the band that brings crisis-or-review recall to {review})"
-        if review is not None
-        else ""
+        "; possible = a crisis that only passes the lower pair crisis / "
+        "crisis_gate, chosen for the fewest false crises at recall (either "
+        f"level) {model.crisis_possible_recall}, unless that labels more than "
+        f"{model.crisis_possible_max:.0%} of the posts without distress; then "
+        "the highest recall that stays under it"
+        if model.crisis_possible_recall is not None
+        else "; no possible band"
     )
     return (
-        "out-of-fold scores of the training split: crisis = lexicon hit OR "
-        "(p_crisis >= crisis AND p_distress >= crisis_gate), the pair chosen "
-        "jointly for the fewest false crises at crisis_recall_target = "
-        f"{model.crisis_recall_target}{cap}{band}; distress at the best F1 with "
+        "out-of-fold scores of the training split (the held-out split only "
+        "measures): crisis = lexicon hit OR (p_crisis >= t AND p_distress >= "
+        "gate), at two levels: sure = lexicon hit or the pair crisis_sure / "
+        "crisis_sure_gate with the highest recall at precision >= "
+        f"{model.crisis_sure_precision}{band}; distress at the best F1 with "
         f"precision >= {model.precision_target} keeping recall >= "
         f"{model.distress_min_recall} (else the best precision at that recall), "
         "counting every crisis as a distress; rights and minor at the best F1 with "
-        f"precision >= {model.precision_target}{held_out}"
+        f"precision >= {model.precision_target}"
     )
 
 
@@ -130,8 +118,11 @@ def save_model(
         "thresholds": model.thresholds_,
         "lexicon_floors": model.floors_,
         "threshold_rule": threshold_rule(model),
-        "crisis_recall_target": model.crisis_recall_target,
-        "crisis_false_alarm_max": model.crisis_false_alarm_max,
+        "crisis_levels": {
+            "sure_precision": model.crisis_sure_precision,
+            "possible_recall": model.crisis_possible_recall,
+            "possible_max": model.crisis_possible_max,
+        },
         "oof": model.oof_report_,
         "heads": {name: head is not None for name, head in model.heads_.items()},
         "C_chosen": getattr(model, "C_", {}),
@@ -172,7 +163,12 @@ def load_model(model_dir: str | Path) -> MaraudeClassifier:
             f"{sklearn.__version__}. " + retrain
         )
     state = _read_state(folder / MODEL_FILE, retrain)
-    model = MaraudeClassifier(embedder=meta["embedder"], **state["params"])
+    known = MaraudeClassifier().get_params()
+    dropped = sorted(set(state["params"]) - set(known))
+    if dropped:  # e.g. the crisis parameters of models saved before the levels
+        logger.info("model %s: ignoring old parameters %s", folder, dropped)
+    params = {k: v for k, v in state["params"].items() if k in known}
+    model = MaraudeClassifier(embedder=meta["embedder"], **params)
     for name in _STATE:
         setattr(model, name, state[name])
     model.tagger_ = RightsTagger.from_state(state["tagger"])

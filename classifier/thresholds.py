@@ -8,16 +8,23 @@ gate. The crisis score is the crisis probability where the distress gate passes,
 and below it is capped under ``t_c`` (``min(p_crisis, p_distress * t_c / t_d)``),
 so that ``score >= t_c`` is exactly that rule; a lexicon hit raises it to a floor.
 
-:func:`choose_crisis_gate` picks ``(t_c, t_d)`` jointly: the pair that reaches
-``recall_target`` (lexicon hits count) with the fewest false crises, among the
-pairs that flag at most ``false_alarm_max`` of the posts without distress; when
-the target cannot be reached under that ceiling, the highest recall that can.
+Crisis has two levels, each such a pair (contract: ``../shared/contracts.md``):
+
+- ``sure`` (:func:`choose_sure_pair`): the highest out-of-fold recall whose
+  precision reaches 0.8; lexicon hits are always sure. Sure crises alert seniors
+  and come first in the queue.
+- ``possible`` (:func:`choose_possible_pair`): a lower pair, for recall, that
+  labels at most 5 % of the posts without distress (either level); a crisis that
+  passes it but not the sure pair is possible: next in the queue, no alert.
+
+Both are chosen on out-of-fold scores of the training split; a held-out split
+only measures. :func:`choose_crisis_gate` (the recall-target search) remains for
+the trade-off table of the model card.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import ceil
 from typing import Any
 
 import numpy as np
@@ -233,25 +240,115 @@ def _gold(examples: Sequence[Example], name: str) -> tuple[np.ndarray, np.ndarra
     return np.array(idx, dtype=int), y
 
 
-def _review_threshold(
+def _pair_counts(
     y: np.ndarray,
-    score: np.ndarray,
-    crisis: np.ndarray,
-    lead: np.ndarray,
-    t_crisis: float,
-    review_recall: float | None,
-) -> float:
-    """Lowest crisis score of the "possible crisis, check" band: with it, crisis
-    or review covers ``review_recall`` of the crises (among distress leads)."""
-    n_pos = int(y.sum())
-    have = int((y & crisis).sum())
-    if review_recall is None or not n_pos or have >= ceil(review_recall * n_pos):
-        return min(t_crisis, 1.0)
-    pool = np.sort(score[y & lead & ~crisis])[::-1]
-    if not len(pool):
-        return min(t_crisis, 1.0)
-    need = min(ceil(review_recall * n_pos) - have, len(pool))
-    return min(_cut(score, float(pool[need - 1])), t_crisis, 1.0)
+    pc: np.ndarray,
+    pd: np.ndarray,
+    hit: np.ndarray,
+    nd: np.ndarray,
+    t_d: float,
+    cuts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True crises, false crises and posts without distress flagged, per cut,
+    by ``hit OR (pd >= t_d AND pc >= cut)``."""
+    passed = hit[None, :] | ((pd >= t_d)[None, :] & (pc[None, :] >= cuts[:, None]))
+    return (passed & y).sum(1), (passed & ~y).sum(1), (passed & nd).sum(1)
+
+
+def choose_sure_pair(
+    y: np.ndarray,
+    p_crisis: np.ndarray,
+    p_distress: np.ndarray | None,
+    hit: np.ndarray,
+    non_distress: np.ndarray,
+    precision_target: float = 0.8,
+) -> tuple[float, float, dict[str, Any]]:
+    """The "sure" crisis pair ``(t_c, t_d)``: the highest recall whose precision
+    (lexicon hits included) is at least ``precision_target``; ties go to the
+    fewest false crises, then the highest thresholds. When no pair reaches the
+    target, only lexicon hits are sure (``t_c`` = :data:`OFF`)."""
+    y, hit = np.asarray(y, bool), np.asarray(hit, bool)
+    nd = np.asarray(non_distress, bool)
+    pc = np.asarray(p_crisis, float)
+    pd = np.ones_like(pc) if p_distress is None else np.asarray(p_distress, float)
+    free = y & ~hit
+    gates = [0.0] if p_distress is None else [0.0, *_candidates(pd[free])]
+    cuts = np.r_[_candidates(pc[free]), OFF]
+    best: tuple[Any, ...] = (-1, 0, 0, 0.0, OFF)
+    for t_d in gates:
+        tp, fp, false_nd = _pair_counts(y, pc, pd, hit, nd, t_d, cuts)
+        precision = tp / np.maximum(tp + fp, 1)
+        for k in np.flatnonzero(precision >= precision_target - 1e-12):
+            best = max(best, (tp[k], -fp[k], -false_nd[k], t_d, cuts[k]))
+    t_c = _cut(pc, float(best[4]))
+    t_d = _cut(pd, float(best[3])) if best[3] > 0 else 0.0
+    passed = hit | ((pc >= t_c) & (pd >= t_d))
+    info = {
+        **prf(y, passed),
+        "non_distress_flagged": _share(passed, nd),
+        "precision_target": precision_target,
+        "target_met": prf(y, passed)["precision"] >= precision_target,
+    }
+    return t_c, t_d, info
+
+
+def choose_possible_pair(
+    y: np.ndarray,
+    p_crisis: np.ndarray,
+    p_distress: np.ndarray | None,
+    hit: np.ndarray,
+    non_distress: np.ndarray,
+    sure: tuple[float, float],
+    recall_target: float | None = 0.95,
+    false_alarm_max: float = 0.05,
+) -> tuple[float, float, dict[str, Any]]:
+    """The lower pair of the "possible" band, no stricter than ``sure``: the
+    pair reaching ``recall_target`` (either level) with the fewest false crises,
+    among those labelling at most ``false_alarm_max`` of the posts without
+    distress (either level); else the highest recall under that cap. Returns
+    ``sure`` itself (no band) when ``recall_target`` is None or the sure pair
+    alone is over the cap."""
+    y, hit = np.asarray(y, bool), np.asarray(hit, bool)
+    nd = np.asarray(non_distress, bool)
+    pc = np.asarray(p_crisis, float)
+    pd = np.ones_like(pc) if p_distress is None else np.asarray(p_distress, float)
+    n_pos, n_nd = max(int(y.sum()), 1), max(int(nd.sum()), 1)
+    t_sc, t_sd = sure
+    before = hit | ((pc >= t_sc) & (pd >= t_sd))
+    best: tuple[Any, ...] = (0.0, 0, 0, t_sd, t_sc)
+    if recall_target is not None and _share(before, nd) <= false_alarm_max + 1e-12:
+        free = y & ~hit
+        gates = [t_sd]
+        if p_distress is not None:
+            gates += [g for g in _candidates(pd[free]) if g < t_sd]
+        if t_sd > 0:
+            gates.append(0.0)
+        cuts = np.r_[[c for c in _candidates(pc[free]) if c < t_sc], t_sc]
+        best = (-1.0,)
+        for t_d in gates:
+            tp, fp, false_nd = _pair_counts(y, pc, pd, hit, nd, t_d, cuts)
+            ok = false_nd / n_nd <= false_alarm_max + 1e-12
+            reached = np.minimum(tp / n_pos, recall_target)
+            for k in np.flatnonzero(ok):
+                best = max(best, (reached[k], -fp[k], -false_nd[k], t_d, cuts[k]))
+    t_c = t_sc if best[4] >= t_sc else min(_cut(pc, float(best[4])), t_sc)
+    t_d = t_sd
+    if best[3] < t_sd:
+        t_d = min(_cut(pd, float(best[3])), t_sd) if best[3] > 0 else 0.0
+    passed = hit | ((pc >= t_c) & (pd >= t_d))
+    info = {
+        **prf(y, passed),
+        "non_distress_flagged": _share(passed, nd),
+        "possible_only": int((passed & ~before).sum()),
+        "possible_only_true": int((passed & ~before & y).sum()),
+        "recall_target": recall_target,
+        "false_alarm_max": false_alarm_max,
+    }
+    return t_c, t_d, info
+
+
+def _share(passed: np.ndarray, mask: np.ndarray) -> float:
+    return round(float((passed & mask).sum()) / max(int(mask.sum()), 1), 4)
 
 
 def choose_thresholds(
@@ -261,20 +358,23 @@ def choose_thresholds(
     *,
     crisis_hit: np.ndarray | None = None,
     crisis_floor: float = 0.8,
-    crisis_recall_target: float = 1.0,
-    crisis_false_alarm_max: float | None = None,
-    crisis_review_recall: float | None = None,
+    crisis_sure_precision: float = 0.8,
+    crisis_possible_recall: float | None = 0.95,
+    crisis_possible_max: float = 0.05,
     distress_min_recall: float = 0.0,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Thresholds from out-of-fold head scores, and their report.
 
     ``scores``: per-label head probabilities (crisis and distress raw; minor
-    already raised by its lexicon). Crisis: the joint gate
-    (:func:`choose_crisis_gate`), then distress counting every crisis as a
-    distress, best F1 at ``precision_target`` among thresholds keeping
-    ``distress_min_recall``; then the review band; rights and minor: best F1 at
-    ``precision_target``. Keys: the labels, ``crisis_gate`` (``t_d``) and
-    ``crisis_review``.
+    already raised by its lexicon). Crisis has two levels: the "sure" pair
+    (:func:`choose_sure_pair`, precision ≥ ``crisis_sure_precision``) and the
+    lower pair of the "possible" band (:func:`choose_possible_pair`, for
+    ``crisis_possible_recall`` under ``crisis_possible_max``). Then distress,
+    counting every crisis (either level) as a distress, best F1 at
+    ``precision_target`` among thresholds keeping ``distress_min_recall``;
+    rights and minor: best F1 at ``precision_target``. Keys: the labels
+    (``crisis`` is the either-level threshold of the composed score),
+    ``crisis_gate``, ``crisis_sure`` and ``crisis_sure_gate``.
     """
     n = len(examples)
     hit = np.zeros(n, bool) if crisis_hit is None else np.asarray(crisis_hit, bool)
@@ -285,23 +385,31 @@ def choose_thresholds(
     idx, y = _gold(examples, "crisis")
     nd_all = np.array([ex.distress == 0 for ex in examples], bool)
     args = (y, p_c[idx], p_d[idx] if has_d else None, hit[idx], nd_all[idx])
-    t_c, t_d, info = choose_crisis_gate(
-        *args, crisis_recall_target, crisis_false_alarm_max
+    t_s, t_sg, sure = choose_sure_pair(*args, crisis_sure_precision)
+    t_c, t_d, either = choose_possible_pair(
+        *args, (t_s, t_sg), crisis_possible_recall, crisis_possible_max
     )
-    thresholds = {"crisis": round(t_c, 6), "crisis_gate": round(t_d, 6)}
+    thresholds = {
+        "crisis": round(t_c, 6),
+        "crisis_gate": round(t_d, 6),
+        "crisis_sure": round(t_s, 6),
+        "crisis_sure_gate": round(t_sg, 6),
+    }
     crisis_score = crisis_scores(p_c, p_d, hit, t_c, t_d, crisis_floor)
     crisis = hit | (crisis_score >= t_c)
     report: dict[str, Any] = {
         "crisis": {
-            **info,
+            **either,
             "threshold": round(t_c, 4),
             "distress_gate": round(t_d, 4),
-            "recall_target": crisis_recall_target,
-            "false_alarm_max": crisis_false_alarm_max,
-            "target_met": info["recall_target_met"] and info["false_alarm_met"],
             "lexicon_hits": int((y & hit[idx]).sum()),
             "n": len(idx),
             "positives": int(y.sum()),
+            "sure": {
+                **sure,
+                "threshold": round(t_s, 4),
+                "distress_gate": round(t_sg, 4),
+            },
             "tradeoff": crisis_tradeoff(*args),
         }
     }
@@ -313,20 +421,6 @@ def choose_thresholds(
     thresholds["distress"] = round(t, 6)
     report["distress"] = _row(y_d, (distress[idx_d] >= t) | crisis[idx_d], t, met)
     report["distress"]["min_recall"] = distress_min_recall
-    lead = crisis | (distress >= t)
-    t_r = _review_threshold(
-        y, crisis_score[idx], crisis[idx], lead[idx], t_c, crisis_review_recall
-    )
-    thresholds["crisis_review"] = round(t_r, 6)
-    review = lead & ~crisis & (crisis_score >= t_r)
-    report["crisis_review"] = {
-        "threshold": round(t_r, 4),
-        "recall_target": crisis_review_recall,
-        "recall_with_crisis": prf(y, crisis[idx] | review[idx])["recall"],
-        "share_of_distress_leads": round(
-            float(review.sum()) / max(int((lead & ~crisis).sum()), 1), 4
-        ),
-    }
     for name in ("rights", "minor"):
         idx_n, y_n = _gold(examples, name)
         s = np.nan_to_num(np.asarray(scores[name], float), nan=0.0)[idx_n]
@@ -344,68 +438,3 @@ def _row(y: np.ndarray, passed: np.ndarray, t: float, met: bool) -> dict[str, An
         "n": len(y),
         "positives": int(y.sum()),
     }
-
-
-def lower_crisis_for_recall(
-    y: np.ndarray,
-    p_crisis: np.ndarray,
-    p_distress: np.ndarray,
-    hit: np.ndarray,
-    non_distress: np.ndarray,
-    t_crisis: float,
-    t_gate: float,
-) -> tuple[float, float, dict[str, Any]]:
-    """The crisis pair lowered until every crisis of a labelled set passes.
-
-    The contract's rule for the held-out split: crisis thresholds for recall 1.0
-    there. Only pairs no stricter than ``(t_crisis, t_gate)`` (chosen out of
-    fold) are searched, so no crisis that passed before is lost; among those
-    reaching recall 1.0, the one with the fewest false crises on this set, then
-    the fewest posts without distress flagged, then the highest thresholds.
-    """
-    y, hit, nd = (np.asarray(a, bool) for a in (y, hit, non_distress))
-    pc, pd = np.asarray(p_crisis, float), np.asarray(p_distress, float)
-
-    def flagged_share(passed: np.ndarray) -> float:
-        return round(float((passed & nd).sum()) / max(int(nd.sum()), 1), 4)
-
-    before = hit | ((pc >= t_crisis) & (pd >= t_gate))
-    report: dict[str, Any] = {
-        "crises": int(y.sum()),
-        "missed_before": int((y & ~before).sum()),
-        "threshold_before": round(t_crisis, 4),
-        "gate_before": round(t_gate, 4),
-    }
-    if not (y & ~before).any():
-        return t_crisis, t_gate, {**report, "changed": False}
-    missed = y & ~before
-    cuts = np.unique(np.r_[t_crisis, pc[missed & (pc < t_crisis)]])
-    gates = np.unique(np.r_[t_gate, pd[missed & (pd < t_gate)]])
-    best: tuple[Any, ...] = (-1,)
-    for t_d in gates:
-        for t_c in cuts:
-            passed = hit | ((pc >= t_c) & (pd >= t_d))
-            key = (
-                int((y & passed).sum()),
-                -int((~y & passed).sum()),
-                -int((nd & passed).sum()),
-                t_c + t_d,
-                t_c,
-                t_d,
-            )
-            best = max(best, key)
-    t_c = min(t_crisis, _cut(pc, float(best[4])))
-    t_d = min(t_gate, _cut(pd, float(best[5]))) if best[5] > 0 else 0.0
-    passed = hit | ((pc >= t_c) & (pd >= t_d))
-    return (
-        t_c,
-        t_d,
-        {
-            **report,
-            "changed": True,
-            **prf(y, passed),
-            "precision_before": prf(y, before)["precision"],
-            "non_distress_flagged": flagged_share(passed),
-            "non_distress_flagged_before": flagged_share(before),
-        },
-    )

@@ -56,7 +56,6 @@ def train(
     with_seed: bool = False,
     params: dict[str, Any] | None = None,
     cache_db: Any = None,
-    crisis_recall_on_held_out: bool = True,
     held_out_share: float = TEST_FRACTION,
 ) -> Path:
     """Train, evaluate on the held-out split, and save a model folder.
@@ -66,10 +65,9 @@ def train(
     set unless ``with_seed``; ``extra_labels`` are moderators' labels
     (``maraude.db.labels(db)``). ``embedder_spec`` defaults to USE-multilingual.
     With ``cache_db`` (a Maraude database), embeddings are read from and written
-    to its cache, so a retraining does not embed the same texts again. With
-    ``crisis_recall_on_held_out`` (the contract's rule), the crisis thresholds
-    are then lowered until every held-out crisis passes
-    (:meth:`~classifier.model.MaraudeClassifier.fit_crisis_recall`).
+    to its cache, so a retraining does not embed the same texts again. Every
+    threshold, the two crisis levels included, is chosen out of fold on the
+    training split; the held-out split only measures.
     ``held_out_share`` 0 trains on every example (when a separate test file
     exists, as for Dreaddit); the model then has no held-out figures.
     Returns the model folder.
@@ -90,9 +88,6 @@ def train(
         embedder = CachedEmbedder(load_embedder(embedder_spec), cache_db)
     model = MaraudeClassifier(embedder=embedder, **(params or {}))
     model.fit([ex.text for ex in train_set], train_set)
-    crisis_rule = {}
-    if test_set and crisis_recall_on_held_out:
-        crisis_rule = model.fit_crisis_recall([ex.text for ex in test_set], test_set)
     fitted = time.perf_counter() - started
     held_out = evaluate_examples(model, test_set) if test_set else {}
     held_out.pop("worst_errors", None)  # texts stay out of the metadata
@@ -100,7 +95,6 @@ def train(
         "training_data": _counts(examples, train_set, test_set),
         "held_out": held_out,
         "training_seconds": round(fitted, 1),
-        "crisis_held_out_rule": crisis_rule,
     }
     return save_model(model, out_dir, meta)
 
@@ -111,9 +105,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", default="models/default", help="model folder")
     parser.add_argument("--data", nargs="*", help="labelled files (default: seed)")
     parser.add_argument("--with-seed", action="store_true")
-    parser.add_argument(
-        "--crisis-rule", choices=("held-out", "out-of-fold"), default="held-out"
-    )
     parser.add_argument(
         "--embedder",
         default="use",
@@ -131,7 +122,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.out,
         embedder_spec=spec,
         with_seed=args.with_seed,
-        crisis_recall_on_held_out=args.crisis_rule == "held-out",
     )
     model = load_model(out)
     print(f"saved {model.version_} to {out}")

@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 
 from classifier import store
-from classifier.dataset import LABELS, Example
+from classifier.dataset import LABELS
 from classifier.embed import FakeEmbedder
 from classifier.evaluate import (
     choose_thresholds,
@@ -17,7 +17,12 @@ from classifier.evaluate import (
     threshold_for_recall,
 )
 from classifier.model import MaraudeClassifier, load_model, save_model
-from classifier.thresholds import choose_crisis_gate, crisis_scores
+from classifier.thresholds import (
+    choose_crisis_gate,
+    choose_possible_pair,
+    choose_sure_pair,
+    crisis_scores,
+)
 from maraude.errors import ModelNotFoundError
 
 FIELDS = {
@@ -25,6 +30,7 @@ FIELDS = {
     "crisis",
     "rights",
     "labels",
+    "crisis_level",
     "rights_topics",
     "non_recours_form",
     "minor",
@@ -53,6 +59,7 @@ def test_predict_texts_returns_the_contract_fields(fitted):
             "non_connaissance",
             "non_demande",
             "non_reception",
+            "non_proposition",
         )
         assert len(p["explanation"]["nearest_examples"]) == 2
         for near in p["explanation"]["nearest_examples"]:
@@ -71,9 +78,10 @@ def test_crisis_implies_distress(fitted, hard_negatives):
         assert p["distress"] >= p["crisis"]
         if "crisis" in p["labels"]:
             assert "distress" in p["labels"]
-        assert isinstance(p["explanation"]["crisis_review"], bool)
-        if p["explanation"]["crisis_review"]:
-            assert "distress" in p["labels"]
+        # A level exactly when crisis is labelled, at either level.
+        assert (p["crisis_level"] is not None) == ("crisis" in p["labels"])
+        assert p["crisis_level"] in (None, "sure", "possible")
+        assert "crisis_review" not in p["explanation"]
 
 
 def test_hard_negatives_are_not_crisis(fitted, hard_negatives):
@@ -121,10 +129,70 @@ def test_crisis_gate_choice():
     assert 0.2 <= info["recall"] < 1.0
 
 
-def test_recall_target_is_a_parameter(examples):
-    model = MaraudeClassifier(crisis_recall_target=0.8, crisis_false_alarm_max=None)
-    assert clone(model).get_params()["crisis_recall_target"] == 0.8
-    assert MaraudeClassifier().crisis_recall_target < 1.0
+def test_crisis_levels_are_parameters():
+    model = MaraudeClassifier(crisis_sure_precision=0.9, crisis_possible_recall=None)
+    params = clone(model).get_params()
+    assert params["crisis_sure_precision"] == 0.9
+    assert params["crisis_possible_recall"] is None
+    default = MaraudeClassifier()
+    assert default.crisis_sure_precision == 0.8  # contracts.md
+    assert default.crisis_possible_max == 0.05
+    assert "crisis_recall_target" not in params  # the withdrawn rule's knobs
+
+
+def _levels_case() -> tuple[np.ndarray, ...]:
+    """10 crises: 6 the heads are sure of, 3 that score like the 10 distress
+    posts without crisis, 1 that scores like the 76 ordinary posts; 4 posts
+    without distress that the crisis head likes but the distress gate stops."""
+    y = np.r_[np.ones(10), np.zeros(90)].astype(bool)
+    p_c = np.r_[np.full(6, 0.9), np.full(3, 0.35), 0.05, np.full(10, 0.35)]
+    p_c = np.r_[p_c, np.full(4, 0.95), np.full(76, 0.05)]
+    p_d = np.r_[np.full(6, 0.9), np.full(3, 0.8), 0.05, np.full(10, 0.8)]
+    p_d = np.r_[p_d, np.full(4, 0.1), np.full(76, 0.05)]
+    non_distress = np.r_[np.zeros(20), np.ones(80)].astype(bool)
+    return y, p_c, p_d, np.zeros(100, bool), non_distress
+
+
+def test_sure_pair_reaches_the_precision_target():
+    y, p_c, p_d, hit, nd = _levels_case()
+    t_c, t_d, info = choose_sure_pair(y, p_c, p_d, hit, nd, 0.8)
+    passed = (p_c >= t_c) & (p_d >= t_d)
+    assert passed[:6].all()  # the six clear crises
+    assert not passed[6:].any()  # the grey zone would cost precision
+    assert info["precision"] == 1.0
+    assert info["recall"] == 0.6
+    assert info["target_met"]
+
+
+def test_sure_level_is_the_lexicon_alone_when_no_pair_is_precise_enough():
+    y = np.array([1, 1, 0, 0], bool)
+    p_c = np.array([0.9, 0.5, 0.9, 0.5])  # the heads cannot tell them apart
+    p_d = np.full(4, 0.9)
+    hit = np.array([1, 0, 0, 0], bool)
+    t_c, _, info = choose_sure_pair(y, p_c, p_d, hit, np.zeros(4, bool), 0.8)
+    assert t_c == 1.0  # OFF: only the lexicon hit is sure
+    assert info["recall"] == 0.5
+    assert info["precision"] == 1.0
+
+
+def test_possible_band_widens_recall_under_its_ceiling():
+    y, p_c, p_d, hit, nd = _levels_case()
+    sure = choose_sure_pair(y, p_c, p_d, hit, nd, 0.8)[:2]
+    t_c, t_d, info = choose_possible_pair(y, p_c, p_d, hit, nd, sure, 0.9, 0.05)
+    assert t_c <= sure[0]
+    assert t_d <= sure[1]
+    passed = (p_c >= t_c) & (p_d >= t_d)
+    assert passed[:9].all()  # recall 0.9: the grey-zone crises are possible
+    assert not passed[20:].any()  # the gate keeps hyperbole out
+    assert info["recall"] == 0.9
+    assert (info["possible_only"], info["possible_only_true"]) == (13, 3)
+    # Recall 1.0 would need the hopeless crisis: far too many posts without
+    # distress, so the ceiling keeps the band where it is.
+    _, _, info = choose_possible_pair(y, p_c, p_d, hit, nd, sure, 1.0, 0.05)
+    assert info["non_distress_flagged"] <= 0.05
+    assert info["recall"] == 0.9
+    # No band asked for: the sure pair itself.
+    assert choose_possible_pair(y, p_c, p_d, hit, nd, sure, None)[:2] == sure
 
 
 def test_lexicon_only_raises_the_crisis_score(fitted):
@@ -153,11 +221,10 @@ def test_rights_topics_and_form_only_when_rights_passes(fitted):
 def test_thresholds_come_from_out_of_fold_scores(fitted):
     report = fitted.oof_report_
     crisis = report["crisis"]
-    if crisis["false_alarm_met"]:
-        assert crisis["recall"] >= min(fitted.crisis_recall_target, 1.0) or (
-            crisis["non_distress_flagged"] <= fitted.crisis_false_alarm_max
-        )
-    assert crisis["non_distress_flagged"] <= fitted.crisis_false_alarm_max
+    assert crisis["non_distress_flagged"] <= fitted.crisis_possible_max
+    assert crisis["recall"] >= crisis["sure"]["recall"]
+    if crisis["sure"]["target_met"]:
+        assert crisis["sure"]["precision"] >= fitted.crisis_sure_precision
     assert report["distress"]["recall"] >= fitted.distress_min_recall
     for name in LABELS:
         assert fitted.thresholds_[name] == pytest.approx(
@@ -166,7 +233,8 @@ def test_thresholds_come_from_out_of_fold_scores(fitted):
     assert fitted.thresholds_["crisis_gate"] == pytest.approx(
         crisis["distress_gate"], abs=1e-4
     )
-    assert fitted.thresholds_["crisis_review"] <= fitted.thresholds_["crisis"]
+    assert fitted.thresholds_["crisis"] <= fitted.thresholds_["crisis_sure"]
+    assert fitted.thresholds_["crisis_gate"] <= fitted.thresholds_["crisis_sure_gate"]
 
 
 def test_threshold_helpers():
@@ -203,10 +271,12 @@ def test_save_load_round_trip(fitted, tmp_path):
     loaded = load_model(out)
     assert loaded.version_.startswith("m-")
     assert loaded.metadata_["note"] == "test"
-    assert loaded.metadata_["crisis_recall_target"] == fitted.crisis_recall_target
-    assert "crisis_recall_target" in loaded.metadata_["threshold_rule"]
-    assert set(loaded.metadata_["thresholds"]) >= {"crisis_gate", "crisis_review"}
-    assert "Crisis rule" in (out / "MODEL_CARD.md").read_text()
+    levels = loaded.metadata_["crisis_levels"]
+    assert levels["sure_precision"] == fitted.crisis_sure_precision
+    assert "precision >= 0.8" in loaded.metadata_["threshold_rule"]
+    assert set(loaded.metadata_["thresholds"]) >= {"crisis_sure", "crisis_sure_gate"}
+    assert "crisis_review" not in loaded.metadata_["thresholds"]
+    assert "Crisis levels" in (out / "MODEL_CARD.md").read_text()
     assert store.load_model is load_model
     assert store.save_model is save_model
     assert loaded.embedder_.spec == {"backend": "fake", "dim": 32}
@@ -258,45 +328,43 @@ def test_stacked_linear_heads_equal_each_heads_predict_proba(fitted, examples):
         np.testing.assert_allclose(scores[name], want, atol=1e-6)
 
 
-def test_lowering_the_crisis_pair_catches_every_crisis_and_no_more():
-    from classifier.thresholds import lower_crisis_for_recall
-
-    y = np.array([1, 1, 1, 0, 0, 0], bool)
-    p_c = np.array([0.9, 0.3, 0.2, 0.25, 0.1, 0.95])
-    p_d = np.array([0.9, 0.4, 0.9, 0.9, 0.9, 0.1])
-    hit = np.zeros(6, bool)
-    nd = np.array([0, 0, 0, 1, 1, 1], bool)
-    t_c, t_d, info = lower_crisis_for_recall(y, p_c, p_d, hit, nd, 0.5, 0.5)
-    passed = (p_c >= t_c) & (p_d >= t_d)
-    assert passed[y].all()
-    assert info["changed"]
-    assert info["missed_before"] == 2
-    assert info["recall"] == 1.0
-    assert t_c <= 0.5
-    assert t_d <= 0.5
-    assert passed.tolist() == [True, True, True, True, False, False]
-    # Nothing missed: nothing changes.
-    assert lower_crisis_for_recall(y, p_c, p_d, y, nd, 0.5, 0.5)[:2] == (0.5, 0.5)
-
-
-def test_held_out_rule_keeps_the_out_of_fold_pair_as_the_sure_one(examples):
+def test_crisis_level_follows_the_two_pairs(examples):
     model = MaraudeClassifier(embedder=FakeEmbedder(dim=32), cv=3, n_neighbors=0)
     model.fit([e.text for e in examples], examples)
-    before = dict(model.thresholds_)
-    # Held-out crises worded nothing like the training ones score low.
-    held = [
-        Example(t, distress=1, crisis=1, rights=0, minor=0)
-        for t in ("le vélo est au garage, la clé sous le pot", "bon. merci pour tout")
-    ] + [Example("une belle journée au parc", distress=0, crisis=0, rights=0, minor=0)]
-    report = model.fit_crisis_recall([e.text for e in held], held)
-    preds = model.predict_texts([e.text for e in held if e.crisis])
-    assert all("crisis" in p["labels"] for p in preds)
-    assert report["changed"], "the test needs held-out crises the pair misses"
-    assert model.thresholds_["crisis_confident"] == before["crisis"]
-    assert model.thresholds_["crisis"] <= before["crisis"]
-    flagged = [p["explanation"]["crisis_review"] for p in preds]
-    assert any(flagged)
-    assert report["missed_before"] == sum(flagged)
+    texts = [e.text for e in examples]
+    preds, details = model.predict_detailed(texts)
+    raw = model._scores(texts, model.embedder_.encode(texts))
+    t = model.thresholds_
+    sure_pair = (raw["crisis"] >= t["crisis_sure"]) & (
+        raw["distress"] >= t["crisis_sure_gate"]
+    )
+    for i, p in enumerate(preds):
+        rules = p["explanation"]["lexicon_rules"]
+        hit = any(r.startswith("crisis:") for r in rules)
+        if "crisis" not in p["labels"]:
+            assert p["crisis_level"] is None
+        elif hit or sure_pair[i]:
+            assert p["crisis_level"] == "sure"
+        else:
+            assert p["crisis_level"] == "possible"
+    assert list(details["review"]) == [p["crisis_level"] == "possible" for p in preds]
+
+
+def test_old_models_count_their_kept_pair_as_sure(fitted):
+    """A model saved with the withdrawn rule (crisis_confident, crisis_review)
+    still predicts a level: a crisis under the kept pair is possible."""
+    old = clone(fitted)
+    old.__dict__.update(fitted.__dict__)
+    t = dict(fitted.thresholds_)
+    old.thresholds_ = {
+        **{k: v for k, v in t.items() if not k.startswith("crisis_sure")},
+        "crisis_confident": 1.0,
+        "crisis_confident_gate": 1.0,
+        "crisis_review": t["crisis"],
+    }
+    preds = old.predict_texts(["j'ai envie d'en finir", "quelle belle journée"])
+    assert preds[0]["crisis_level"] == "sure"  # a lexicon hit stays sure
+    assert preds[1]["crisis_level"] is None
 
 
 def test_fit_uses_the_embeddings_it_is_given(examples):
