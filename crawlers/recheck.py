@@ -44,6 +44,7 @@ class RecheckResult:
     deleted: int = 0
     unknown: int = 0
     deleted_ids: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 Fetch = Callable[[str, dict[str, str]], tuple[int, bytes]]
@@ -147,10 +148,25 @@ def recheck(
             result.deleted_ids.append(post["id"])
         elif status != 200:
             result.unknown += 1
-    for (base, _site), group in reddit.items():
+    for (base, site), group in reddit.items():
         reddit_headers = dict(headers)
+        if base is None and not (site or "").endswith("reddit.com"):
+            # A replay/demo source no longer in the sources file: nowhere to ask.
+            result.unknown += len(group)
+            continue
         if base is None:
-            reddit_headers["Authorization"] = f"bearer {_reddit_token(user_agent)}"
+            try:
+                token = _reddit_token(user_agent)
+            except (OSError, ValueError, KeyError) as e:
+                result.unknown += len(group)
+                result.errors.append(
+                    f"Reddit's API refused or could not be reached "
+                    f"({type(e).__name__}): {len(group)} Reddit posts left unchecked. "
+                    "Set MARAUDE_REDDIT_CLIENT_ID and MARAUDE_REDDIT_CLIENT_SECRET "
+                    "(docs/deployment.md) and check the network."
+                )
+                continue
+            reddit_headers["Authorization"] = f"bearer {token}"
         gone, unknown = _gone_on_reddit(group, base, reddit_headers, fetch)
         result.deleted_ids += gone
         result.unknown += unknown

@@ -81,16 +81,18 @@ def crawl(
     \b
     Example:
       export MARAUDE_SECRET=$(python -c 'import secrets; print(secrets.token_hex(32))')
-      maraude crawl --db maraude.db --sources config/sources.toml --source demo-reddit
+      maraude crawl --db maraude.db --sources config/sources.toml --source flux-exemple
     """
     from maraude import commands
 
     config = config_of(ctx)
     results = commands.crawl(config, db_path, sources_file, only)
     click.echo(commands.format_crawl_table(results))
-    if any(r.errors for r in results):
-        click.echo(
-            "Some sources had errors: see the log above and crawl_runs.", err=True
+    failed = [r.source for r in results if r.errors]
+    if failed:  # what was stored is kept; the exit code says something went wrong
+        raise click.ClickException(
+            f"Errors in source(s) {', '.join(failed)}: see the log above and "
+            "crawl_runs, fix the source (address, network) and crawl again."
         )
 
 
@@ -166,7 +168,7 @@ def dashboard(ctx: click.Context, db_path: str | None, port: int | None) -> None
 
     config = config_of(ctx)
     path = resolve_db_path(db_path)
-    open_db_path(db_path).close()  # create/migrate first: a clear error if it cannot
+    open_db_path(db_path).close()  # migrate first: a clear error if it cannot
     proc = commands.start_dashboard(
         config, path, port or config.dashboard.port, ctx.obj.get("config_path")
     )
@@ -229,7 +231,9 @@ def import_(db_path: str | None, file: str, source: str) -> None:
     FILE is Zeeschuimer's NDJSON export (TikTok, Instagram, X, Threads…), or
     JSON Lines / CSV with the columns platform, native_id, text and optionally
     site, url, title, author, created_at, parent_native_id, thread_title.
-    Needs MARAUDE_SECRET, like crawl.
+    Needs MARAUDE_SECRET, like crawl. A record that cannot be read is listed
+    with its line number and skipped; the others are stored, and the exit code
+    is then 1. Empty or opted-out records are counted as dropped (exit 0).
 
     \b
     Example:
@@ -247,6 +251,8 @@ def import_(db_path: str | None, file: str, source: str) -> None:
         click.echo(f"  {error}", err=True)
     if len(result.errors) > 20:
         click.echo(f"  … and {len(result.errors) - 20} more.", err=True)
+    if result.errors:  # malformed records: every good one is stored, exit 1
+        raise click.exceptions.Exit(1)
 
 
 @cli.command()

@@ -42,12 +42,21 @@ def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
 
     from maraude import db
 
+    from maraude.errors import PurgeIncompleteError
+
     config = config_of(ctx)
     database = open_db_path(db_path)
     secret = os.environ.get("MARAUDE_SECRET") or None
-    report = db.purge(
-        database, db.Policy(**asdict(config.privacy)), dry_run=dry_run, secret=secret
-    )
+    try:
+        report = db.purge(
+            database,
+            db.Policy(**asdict(config.privacy)),
+            dry_run=dry_run,
+            secret=secret,
+        )
+    except PurgeIncompleteError:
+        db.audit(database, operator(), "purge", None, None, {"complete": False})
+        raise
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb}: " + ", ".join(f"{n} {what}" for what, n in report.items()))
     if not dry_run:
@@ -74,6 +83,8 @@ def recheck(ctx: click.Context, db_path: str | None, sources_file: str | None) -
         f"deleted at their source (purged here), {result.unknown} unknown "
         "(kept)."
     )
+    if getattr(result, "errors", None):  # what could be checked was; say the rest
+        raise click.ClickException(" ".join(result.errors))
 
 
 @click.group()
@@ -103,11 +114,33 @@ def optout_add(
     from maraude import db
     from maraude.privacy import get_secret, optout_entry
 
-    kind, hashed = optout_entry(get_secret(), value, platform, site)
-    database = open_db_path(db_path)
+    secret = get_secret()
+    database = open_db_path(db_path, create=True)
+    platform = _known_platform(database, platform)
+    kind, hashed = optout_entry(secret, value, platform, site)
     added = db.add_optout(database, kind, hashed)
     db.audit(database, operator(), "optout_added", "optout", None, {"kind": kind})
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")
+
+
+#: Platforms of imports (``maraude import``), beside those of crawled sources.
+IMPORT_PLATFORMS = ("tiktok", "instagram", "x", "threads", "linkedin", "facebook")
+
+
+def _known_platform(database: Any, platform: str) -> str:
+    """``platform`` in lower case if Maraude knows it (a source's platform, an
+    import's, or one already stored), else a clean error listing them."""
+    from maraude.sources import PLATFORM_KEYS
+
+    name = platform.strip().lower()
+    stored = {r[0] for r in database.execute("SELECT DISTINCT platform FROM posts")}
+    known = sorted({*PLATFORM_KEYS, *IMPORT_PLATFORMS, *stored})
+    if name not in known:
+        raise click.ClickException(
+            f"Unknown platform {platform!r}: nothing would ever match it. "
+            f"Use one of: {', '.join(known)}."
+        )
+    return name
 
 
 @click.command()
@@ -127,6 +160,12 @@ def backup(db_path: str | None, dest: str) -> None:
 
     if Path(dest).exists():
         raise click.ClickException(f"{dest} exists: choose a new file name.")
+    folder = Path(dest).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise click.ClickException(
+            f"Folder {folder} does not exist: create it (mkdir -p {folder}) or "
+            "choose another destination."
+        )
     db.backup(open_db_path(db_path), dest)
     click.echo(f"Backed up to {dest}.")
 
@@ -187,7 +226,7 @@ def user_add(db_path: str | None, username: str, role: str, password: str) -> No
     from maraude import db
     from maraude.auth import hash_password
 
-    database = open_db_path(db_path)
+    database = open_db_path(db_path, create=True)  # the first account may come first
     db.add_user(database, username, role, hash_password(password))
     db.audit(database, operator(), "user_added", "user", username, {"role": role})
     click.echo(f"Added {username} ({role}).")

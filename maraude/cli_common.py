@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import getpass
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from maraude.errors import MaraudeError
+from maraude.errors import DatabaseDamagedError, MaraudeError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -17,13 +18,35 @@ DB_HELP = "SQLite database (default: $MARAUDE_DB, else ./maraude.db)."
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def database_error(e: sqlite3.DatabaseError) -> MaraudeError:
+    """A :class:`MaraudeError` for an SQLite error that reached the CLI."""
+    if isinstance(e, sqlite3.OperationalError) and (
+        "locked" in str(e) or "busy" in str(e)
+    ):
+        from maraude.errors import DatabaseBusyError
+
+        return DatabaseBusyError(
+            f"The database stayed locked by another process ({e}). "
+            "Try again in a moment."
+        )
+    return DatabaseDamagedError(
+        f"The database could not be read ({e}): the file is damaged or is not a "
+        "Maraude database. Restore the latest copy made by `maraude backup`, or "
+        "try `sqlite3 FILE .recover` on a copy of it."
+    )
+
+
 def handle_errors(func: F) -> F:
-    """Turn a :class:`MaraudeError` into a clean message and exit code 1."""
+    """Turn a :class:`MaraudeError` (or an SQLite error, wrapped in one) into a
+    clean message and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except sqlite3.DatabaseError as e:
+                raise database_error(e) from e
         except MaraudeError as e:
             raise click.ClickException(str(e)) from None
 
@@ -71,11 +94,16 @@ def config_of(ctx: click.Context) -> Any:
     return load_config(ctx.obj.get("config_path"))
 
 
-def open_db_path(db_path: str | None) -> Any:
+def open_db_path(db_path: str | None, *, create: bool = False) -> Any:
+    """The database of ``--db`` (else ``MARAUDE_DB``, else ``./maraude.db``).
+
+    A command that only reads never creates one: a missing file is an error
+    unless ``create`` is set (commands that add the first rows).
+    """
     from maraude import db
     from maraude.config import resolve_db_path
 
-    return db.open_db(resolve_db_path(db_path))
+    return db.open_db(resolve_db_path(db_path), create=create)
 
 
 def operator() -> str:

@@ -63,16 +63,17 @@ def crawl(
     from crawlers.run import run_crawl
 
     path = resolve_db_path(db_path)
-    database = mdb.open_db(path)
+    secret = secret or get_secret()  # before touching the database file
     if sources is None:
         sources = load_sources(sources_file or config.path(config.crawl.sources_file))
+        # Dashboard overrides live in the database: none if there is none yet.
+        database = mdb.open_db(path) if path.is_file() else mdb.open_db(":memory:")
         sources = _select_sources(sources, only, database)
-    database.close()
+        database.close()
     if not sources:
         raise InputError(
             "No source to crawl: enable one in the sources file, or name it."
         )
-    secret = secret or get_secret()
     with ExitStack() as stack:
         locked = []
         for source in sources:
@@ -287,11 +288,24 @@ def start_dashboard(
 
 
 def wait_for(proc: subprocess.Popen[bytes]) -> None:
+    """Wait for the dashboard's process; Ctrl-C or SIGTERM stop it too."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         proc.wait()
     except KeyboardInterrupt:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait_until_up(url: str, timeout: float = 30.0) -> bool:
@@ -337,6 +351,20 @@ def run_demo(
         _run_demo(config, db_path, port, open_browser, serve, config_path, stack)
 
 
+def _check_port_free(address: str, port: int) -> None:
+    """Raise a clean error when ``port`` is taken (another demo, another server)."""
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((address, port))
+        except OSError:
+            raise InputError(
+                f"Port {port} is not available on {address} (another `maraude "
+                f"demo` or dashboard?). Stop it, or choose another: --port {port + 2}."
+            ) from None
+
+
 def _demo_server(port: int) -> Any:
     """The fake Reddit, on ``port`` if free (stable URLs across demo runs)."""
     from maraude.demo.server import DemoServer
@@ -359,6 +387,8 @@ def _run_demo(
     """The demo's steps; the fake Reddit stays up while the dashboard runs, so
     "see the original post" links work."""
     started = time.monotonic()
+    if serve:  # before anything: never point at another demo's dashboard
+        _check_port_free(config.dashboard.address, port)
     database = prepare_demo_db(db_path)
     database.close()
     step = "[{}/4] {}"
@@ -399,7 +429,7 @@ def _run_demo(
         return
     url = f"http://{config.dashboard.address}:{port}"
     proc = start_dashboard(config, db_path, port, config_path)
-    if not _wait_until_up(url):
+    if not _wait_until_up(url) or proc.poll() is not None:
         proc.terminate()
         raise MaraudeError(
             f"The dashboard did not start on {url}: is port {port} "

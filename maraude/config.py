@@ -110,6 +110,21 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}. Fix the file.") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {e.start}): TOML files must be UTF-8. "
+            "Save it again as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+        ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} holds arrays or tables nested too deeply to read: "
+            "Maraude's settings are at most two levels deep. Fix the file."
+        ) from None
+    except OSError as e:
+        raise ConfigError(
+            f"Cannot read the config file {path} ({e.strerror}). Check the path "
+            "and its permissions."
+        ) from None
 
 
 def _check_type(value: Any, expected: Any, key: str, path: Path) -> Any:

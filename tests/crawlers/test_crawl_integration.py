@@ -120,12 +120,12 @@ def test_http_errors_are_counted_and_the_crawl_goes_on(db_path, tmp_path):
             f'base_url = "{server.base_url}"\nsubreddits = ["broken", "garbled"]\n'
         )
         result = run_crawl(db_path, toml, tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # errors: non-zero, after storing
     database = mdb.open_db(db_path)
     run = mdb.crawl_runs(database)[0]
     assert run["errors"] >= 2
     assert run["status"] == "errors"
-    assert "Some sources had errors" in result.stderr
+    assert "Errors in source(s) mixed" in result.stderr
 
 
 def test_unknown_source_name_is_a_clear_error(db_path, tmp_path):

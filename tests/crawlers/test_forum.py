@@ -570,7 +570,7 @@ def test_bad_pages_are_counted_as_errors_and_the_crawl_goes_on(db_path, tmp_path
         toml = forum_toml("bad", "phpbb", *(server.base_url + u for u in urls))
         result = run_crawl(db_path, toml, tmp_path)
         assert "/prive/fil" not in server.requests
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # errors: non-zero, after storing
     database = mdb.open_db(db_path)
     stored = {r[0] for r in database.execute("SELECT native_id FROM posts")}
     assert stored == {"1", "2", "3", "6"}
