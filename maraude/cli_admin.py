@@ -41,7 +41,6 @@ def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
     from dataclasses import asdict
 
     from maraude import db
-
     from maraude.errors import PurgeIncompleteError
 
     config = config_of(ctx)

@@ -189,8 +189,16 @@ def test_no_secret_and_no_enabled_source_creates_no_database(tmp_path):
     path = tmp_path / "never.db"
     env = {k: v for k, v in os.environ.items() if k != "MARAUDE_SECRET"}
     result = subprocess.run(
-        [sys.executable, "-m", "maraude", "crawl", "--db", str(path)]
-        + ["--sources", str(sources)],
+        [
+            sys.executable,
+            "-m",
+            "maraude",
+            "crawl",
+            "--db",
+            str(path),
+            "--sources",
+            str(sources),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -230,7 +238,7 @@ def test_the_crawl_help_example_names_a_configured_source():
 
 
 class _Healthy(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (the stdlib's name)
+    def do_GET(self):
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"ok")
