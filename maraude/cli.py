@@ -111,7 +111,7 @@ def crawl(
 @format_option
 @handle_errors
 def leads(db_path: str | None, limit: int, statuses: tuple[str, ...], fmt: str) -> None:
-    """List leads in exactly the dashboard's order (crisis first).
+    """List leads in exactly the dashboard's order (sure crises, possible ones, rest).
 
     An operator's view; each listing is written to the audit log.
 
@@ -131,6 +131,7 @@ def leads(db_path: str | None, limit: int, statuses: tuple[str, ...], fmt: str) 
             "post_id",
             "priority",
             "labels",
+            "crisis_level",
             "rights_topics",
             "status",
             "platform",

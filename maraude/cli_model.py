@@ -121,22 +121,12 @@ def _check_mapping(
     "(local path, or a hub id where you have internet).",
 )
 @click.option(
-    "--crisis-rule",
-    type=click.Choice(["held-out", "out-of-fold"]),
-    default="held-out",
-    show_default=True,
-    help="held-out: lower the crisis thresholds until every held-out crisis "
-    "passes (recall first; crises the out-of-fold pair would miss are marked "
-    "'possible crisis'). out-of-fold: keep the pair chosen out of fold "
-    "(far fewer false crises, lower recall). See MODEL_CARD.md.",
-)
-@click.option(
     "--held-out-share",
     type=click.FloatRange(0.0, 0.5),
     default=0.2,
     show_default=True,
-    help="Share of the examples kept out of training to measure the model and "
-    "set the crisis rule. 0 trains on everything (when a separate test file "
+    help="Share of the examples kept out of training to measure the model "
+    "(it never sets a threshold). 0 trains on everything (when a separate test file "
     "exists, e.g. Dreaddit's test split).",
 )
 @handle_errors
@@ -149,13 +139,14 @@ def train(
     label_name: str | None,
     out_dir: str | None,
     embedder: str | None,
-    crisis_rule: str,
     held_out_share: float,
 ) -> None:
     """Train a model: the seed set (or --data) plus moderators' labels.
 
     Writes a versioned model folder (skops heads, metadata.json with the
-    thresholds, MODEL_CARD.md with held-out figures). Point classifier.model
+    thresholds, MODEL_CARD.md with held-out figures). Thresholds, the two
+    crisis levels (sure, possible) included, are chosen out of fold on the
+    training split. Point classifier.model
     in your config at it, or pass it with --model.
 
     \b
@@ -176,7 +167,6 @@ def train(
         label_name,
         out_dir,
         embedder,
-        crisis_rule,
         held_out_share,
     )
     click.echo(f"Model written to {path}")

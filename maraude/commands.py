@@ -177,14 +177,12 @@ def train_model(
     label_name: str | None,
     out_dir: str | None,
     embedder: str | None,
-    crisis_rule: str = "held-out",
     held_out_share: float = 0.2,
 ) -> Path:
     """Train from the seed set (or files) plus the database's moderator labels.
 
-    ``crisis_rule``: ``held-out`` (the contract's: crisis thresholds lowered
-    until every held-out crisis passes) or ``out-of-fold`` (keep the pair chosen
-    on the training split's out-of-fold scores: far fewer false crises)."""
+    Thresholds (the sure and possible crisis levels included) are chosen out of
+    fold on the training split; ``held_out_share`` of the examples only measure."""
     from classifier.train import train
 
     extra, database = None, None
@@ -214,7 +212,6 @@ def train_model(
             label_name=label_name,
             with_seed=with_seed,
             cache_db=database,  # embeddings cached: retraining does not re-embed
-            crisis_recall_on_held_out=crisis_rule == "held-out",
             held_out_share=held_out_share,
         )
     finally:
@@ -233,6 +230,7 @@ def format_leads_table(rows: Sequence[dict[str, Any]]) -> str:
             "id",
             "priority",
             "status",
+            "crisis",
             "labels",
             "rights",
             "platform",
@@ -247,6 +245,7 @@ def format_leads_table(rows: Sequence[dict[str, Any]]) -> str:
                 r["id"],
                 f"{r['priority']:.3f}",
                 r["status"],
+                r.get("crisis_level") or "",
                 ",".join(r["labels"]),
                 ",".join(r["rights_topics"][:2]),
                 r["platform"],

@@ -32,18 +32,13 @@ if lead is None:
 st.session_state["viewed_lead"] = lead_id
 
 is_crisis = bool(lead["crisis"]) or "crisis" in lead["labels"]
-if is_crisis and lead.get("crisis_review"):
-    st.error(
+if is_crisis and lead.get("crisis_level") == "possible":
+    st.warning(
         wording.CRISIS_REVIEW + "\n\n" + wording.CRISIS_PROTOCOL,
         icon=":material/emergency:",
     )
 elif is_crisis:
     st.error(wording.CRISIS_PROTOCOL, icon=":material/emergency:")
-elif lead.get("crisis_review"):
-    st.warning(
-        wording.CRISIS_REVIEW + "\n\n" + wording.CRISIS_PROTOCOL,
-        icon=":material/emergency:",
-    )
 if lead["minor"]:
     st.warning(wording.MINOR_PROTOCOL, icon=":material/child_care:")
 

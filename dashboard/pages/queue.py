@@ -1,4 +1,5 @@
-"""The queue: open leads by priority, crisis first; "Next lead" claims the top one."""
+"""The queue: open leads by priority (sure crises, then possible ones, then the
+rest); "Next lead" claims the top one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from maraude.db import LEAD_STATUSES, now_iso
 logger = logging.getLogger(__name__)
 
 LEAD_PAGE = "pages/lead.py"
-#: Roles that see the red banner of crisis leads nobody has claimed in time.
+#: Roles that see the red banner of sure crises nobody has claimed in time.
 ALERT_ROLES = ("senior", "admin")
 
 db_path, db, user, config = queries.session()
@@ -59,12 +60,11 @@ def row(lead: dict) -> None:
     with st.container(border=True):
         left, right_col = st.columns([5, 1], vertical_alignment="center")
         with left:
-            if lead["crisis"] and lead.get("crisis_review"):
-                st.badge("CRISE possible", icon=":material/emergency:", color="red")
-            elif lead["crisis"]:
+            level = lead.get("crisis_level")
+            if level == "sure":
                 st.badge("CRISE", icon=":material/emergency:", color="red")
-            elif lead.get("crisis_review"):
-                st.badge("crise ? à vérifier", icon=":material/help:", color="orange")
+            elif level == "possible":
+                st.badge("CRISE possible", icon=":material/help:", color="orange")
             if lead["minor"]:
                 st.badge("mineur·e", color="orange")
             status = wording.STATUSES.get(lead["status"], lead["status"])

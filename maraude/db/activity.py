@@ -135,20 +135,22 @@ def crawl_per_day(db: Database, days: int = 7) -> list[dict[str, Any]]:
 
 
 def unclaimed_crises(
-    db: Database, minutes: int, *, sure_only: bool = False
+    db: Database, minutes: int, *, sure_only: bool = True
 ) -> list[dict[str, Any]]:
     """Crisis leads nobody holds (new, or an expired claim) for ``minutes`` or
     more since they became leads, oldest first; ``age_minutes`` for each.
-    ``sure_only`` leaves out the possible crises (``crisis_review``)."""
+    Only sure crises (the seniors' banner and alerts) unless ``sure_only`` is
+    False: possible ones wait in the queue without alerting anyone."""
     now = datetime.now(UTC)
     before = (now - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = list(
         db.query(
-            "SELECT l.id, l.post_id, l.created_at, l.status, p.platform, p.source, "
+            "SELECT l.id, l.post_id, l.created_at, l.status, l.crisis_level, "
+            "p.platform, p.source, "
             "CAST((julianday(:now) - julianday(l.created_at)) * 1440 AS INTEGER) "
             "AS age_minutes FROM leads l JOIN posts p ON p.id = l.post_id "
             "WHERE l.crisis = 1 AND l.created_at <= :before "
-            + ("AND l.crisis_review = 0 " if sure_only else "")
+            + ("AND l.crisis_level = 'sure' " if sure_only else "")
             + "AND (l.status = 'new' "
             "OR (l.status = 'claimed' AND l.claim_expires_at < :now)) "
             "ORDER BY l.created_at, l.id",
@@ -168,9 +170,9 @@ STALE_MINUTES = 10
 
 def due_crisis_alerts(db: Database, minutes: int) -> list[dict[str, Any]]:
     """Unclaimed crisis leads (see :func:`unclaimed_crises`) not yet alerted, or
-    whose earlier alert failed and may be tried again. Possible crises
-    (``crisis_review``) are shown to seniors but alert nobody: the crisis net is
-    wide on purpose, and an alert for each would teach people to ignore them."""
+    whose earlier alert failed and may be tried again. Only sure crises alert
+    (contracts.md): possible crises (``crisis_level``) wait in the queue after
+    them, since an alert for each would teach people to ignore alerts."""
     done = {
         r[0]
         for r in db.execute(
@@ -182,11 +184,7 @@ def due_crisis_alerts(db: Database, minutes: int) -> list[dict[str, Any]]:
             ],
         )
     }
-    return [
-        lead
-        for lead in unclaimed_crises(db, minutes, sure_only=True)
-        if lead["id"] not in done
-    ]
+    return [lead for lead in unclaimed_crises(db, minutes) if lead["id"] not in done]
 
 
 def start_crisis_alert(db: Database, lead_id: int) -> bool:

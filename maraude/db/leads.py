@@ -2,13 +2,12 @@
 
 The queue order is one rule, shared by the dashboard and ``maraude leads``:
 
-    priority = 10 × crisis + 2 × review − 4 × crisis × review
-               + score ÷ (1 + age in days ÷ 7)
+    priority = level + score ÷ (1 + age in days ÷ 7)
 
-so the crises the model is sure of come first (10), then the possible crises
-(labelled crisis, with "possible crisis, check": 8), then the distress leads
-it suspects of a crisis without labelling one (2), then the others;
-among equals, a higher score wins, and a fresh post beats an old one of the
+with level 10 for a sure crisis, 8 for a possible one (``crisis_level``,
+contracts.md) and 0 otherwise, so sure crises come first, then possible ones,
+then the other leads (the score term stays within 0–1); among equals, a
+higher score wins, and a fresh post beats an old one of the
 same score (a week-old lead counts half). The age
 is the post's. Priorities are stored, so the queue reads an index; they are
 computed when a lead is created or raised and refreshed for every open lead
@@ -29,8 +28,11 @@ from maraude.db.core import dumps, now_iso
 from maraude.db.schema import OPEN_STATUSES
 from maraude.errors import ClaimError
 
+#: The level term of the priority (the score term adds at most 1).
+LEVEL_PRIORITY = {"sure": 10.0, "possible": 8.0}
+CRISIS_LEVELS = tuple(LEVEL_PRIORITY)
 PRIORITY_SQL = (
-    "(10.0 * crisis + 2.0 * crisis_review - 4.0 * crisis * crisis_review"
+    "(CASE crisis_level WHEN 'sure' THEN 10.0 WHEN 'possible' THEN 8.0 ELSE 0.0 END"
     " + score / (1.0 + max(0.0, "
     "julianday('now') - "
     "julianday(coalesce(post_created_at, 'now'))) / 7.0))"
@@ -74,9 +76,10 @@ def save_predictions(
     """Store predictions and create or raise leads; returns counts.
 
     Each prediction has ``post_id``, ``distress``, ``crisis``, ``rights``,
-    ``labels``, ``rights_topics``, ``non_recours_form``, ``minor``, ``explanation``.
-    A post becomes a lead when any label passes. A lead a worker touched keeps its
-    status; a new model may only raise its priority.
+    ``labels``, ``crisis_level``, ``rights_topics``, ``non_recours_form``,
+    ``minor``, ``explanation``. A post becomes a lead when any label passes. A
+    lead a worker touched keeps its status; a new model may only raise its
+    priority (a sure crisis stays sure, a possible one may become sure).
     """
     created = raised = 0
     now = now_iso()
@@ -103,6 +106,10 @@ def save_predictions(
             if not p["labels"]:
                 continue
             crisis = int("crisis" in p["labels"])
+            level = p.get("crisis_level") if crisis else None
+            if crisis and level not in CRISIS_LEVELS:  # from an older model
+                old_review = (p.get("explanation") or {}).get("crisis_review")
+                level = "possible" if old_review else "sure"
             existed = db.execute(
                 "SELECT 1 FROM leads WHERE post_id = ?", [p["post_id"]]
             ).fetchone()
@@ -110,7 +117,7 @@ def save_predictions(
             db.execute(
                 "INSERT INTO leads (post_id, crisis, score, labels, rights_topics, "
                 "non_recours_form, minor, model_version, created_at, updated_at, "
-                "post_created_at, crisis_review) VALUES (?,?,?,?,?,?,?,?,?,?,"
+                "post_created_at, crisis_level) VALUES (?,?,?,?,?,?,?,?,?,?,"
                 "(SELECT coalesce(created_at, fetched_at) FROM posts WHERE id = ?),?)"
                 " ON CONFLICT(post_id) DO UPDATE SET "
                 "crisis = max(crisis, excluded.crisis), "
@@ -121,11 +128,9 @@ def save_predictions(
                 "non_recours_form = CASE WHEN touched THEN non_recours_form "
                 "ELSE excluded.non_recours_form END, "
                 "minor = max(minor, excluded.minor), "
-                "crisis_review = CASE WHEN excluded.crisis > crisis "
-                "THEN excluded.crisis_review WHEN excluded.crisis < crisis "
-                "THEN crisis_review WHEN crisis = 1 "
-                "THEN min(crisis_review, excluded.crisis_review) "
-                "ELSE max(crisis_review, excluded.crisis_review) END, "
+                "crisis_level = CASE WHEN 'sure' IN (crisis_level, "
+                "excluded.crisis_level) THEN 'sure' WHEN 'possible' IN "
+                "(crisis_level, excluded.crisis_level) THEN 'possible' END, "
                 "model_version = excluded.model_version, "
                 "updated_at = excluded.updated_at",
                 [
@@ -140,7 +145,7 @@ def save_predictions(
                     now,
                     now,
                     p["post_id"],
-                    int(bool(p["explanation"].get("crisis_review"))),
+                    level,
                 ],
             )
             db.execute(
@@ -200,7 +205,7 @@ def list_leads(
     sql = (
         "SELECT l.id, l.post_id, l.priority, l.labels, "
         "l.rights_topics, l.non_recours_form, l.minor, l.status, l.claimed_by, "
-        "l.claim_expires_at, l.score, l.crisis, l.crisis_review, p.platform, "
+        "l.claim_expires_at, l.score, l.crisis, l.crisis_level, p.platform, "
         "p.source, p.url, "
         "p.created_at, p.title, p.text FROM leads l JOIN posts p ON p.id = l.post_id "
         f"WHERE {' AND '.join(where)} ORDER BY l.priority DESC, l.id "

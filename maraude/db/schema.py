@@ -290,3 +290,19 @@ def m004_labelling_alerts_optout_requests(db: Database) -> None:
 def m005_crisis_review(db: Database) -> None:
     """Leads the model suspects of a crisis without labelling one ("check first")."""
     db.execute("ALTER TABLE leads ADD COLUMN crisis_review INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m006_crisis_level(db: Database) -> None:
+    """Crisis levels replace ``crisis_review`` (contracts.md): ``sure`` or
+    ``possible`` on a crisis lead, NULL otherwise. A stored crisis with the old
+    review flag becomes possible, one without it sure; the old flag on a lead
+    that was not a crisis (a suspicion band that no longer exists) is dropped."""
+    db.execute("ALTER TABLE leads ADD COLUMN crisis_level TEXT")
+    db.execute(
+        "UPDATE leads SET crisis_level = CASE WHEN crisis = 0 THEN NULL "
+        "WHEN crisis_review = 1 THEN 'possible' ELSE 'sure' END"
+    )
+    db.execute("ALTER TABLE leads DROP COLUMN crisis_review")
+    # Stored priorities counted the old flag: the next read recomputes them.
+    db.execute("DELETE FROM meta WHERE key = 'priorities_at'")

@@ -49,8 +49,8 @@ POSTS = {
         "plus la force",
         "J'ai mis de côté les cachets, je veux en finir ce soir.",
         {"distress": 0.95, "crisis": 0.97, "rights": 0.05,
-         "labels": ["distress", "crisis"], "rights_topics": [],
-         "non_recours_form": None, "minor": False,
+         "labels": ["distress", "crisis"], "crisis_level": "sure",
+         "rights_topics": [], "non_recours_form": None, "minor": False,
          "explanation": {"crisis_phrases": ["en finir", "les cachets"]}},
     ),
     "hostile": (

@@ -195,25 +195,35 @@ def test_crisis_protocol_comes_before_the_post(app, leads):
     assert all(n in order[protocol] for n in ("15", "112", "114", "119", "3919", "115"))
 
 
-@pytest.mark.parametrize(
-    ("lead", "box", "badge"),
-    [
-        ("rights", "warning", "crise ? à vérifier"),  # a lead suspected of a crisis
-        ("crisis", "error", "CRISE possible"),  # labelled crisis, below the sure pair
-    ],
-)
-def test_a_possible_crisis_gets_the_protocol_and_a_check_first_marker(
-    app, leads, db, lead, box, badge
-):
-    db.execute("UPDATE leads SET crisis_review = 1 WHERE id = ?", [leads[lead]])
+def test_a_sure_crisis_gets_the_protocol_and_the_crisis_badge(app, leads, db):
+    level = db.execute(
+        "SELECT crisis_level FROM leads WHERE id = ?", [leads["crisis"]]
+    ).fetchone()[0]
+    assert level == "sure"
     at = app("alice")
-    open_lead(at, leads[lead])
-    shown_box = getattr(at, box)[0].value
-    assert "Crise possible" in shown_box
-    assert "3114" in shown_box
+    open_lead(at, leads["crisis"])
+    assert "3114" in at.error[0].value
+    assert "Crise possible" not in at.error[0].value
     at.switch_page("pages/queue.py").run()
     page = [text for _, text in elements(at)]
-    assert sum(badge in t for t in page) == 1
+    assert sum("CRISE" in t for t in page) == 1
+    assert not any("CRISE possible" in t for t in page)
+
+
+def test_a_possible_crisis_gets_the_protocol_to_check_and_its_own_badge(app, leads, db):
+    db.execute(
+        "UPDATE leads SET crisis_level = 'possible' WHERE id = ?", [leads["crisis"]]
+    )
+    at = app("alice")
+    open_lead(at, leads["crisis"])
+    shown_box = at.warning[0].value
+    assert "Crise possible, à vérifier" in shown_box
+    assert "3114" in shown_box
+    assert not at.error  # the red box is for sure crises
+    at.switch_page("pages/queue.py").run()
+    page = [text for _, text in elements(at)]
+    assert sum("CRISE possible" in t for t in page) == 1
+    assert sum("CRISE" in t for t in page) == 1  # no sure badge left
 
 
 def test_a_minor_gets_the_minor_protocol(app, leads):

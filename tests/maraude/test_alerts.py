@@ -133,6 +133,7 @@ def add_lead(db, name: str, *, crisis: bool, minutes_ago: int) -> int:
                 "crisis": 0.95 if crisis else 0.01,
                 "rights": 0.1,
                 "labels": labels,
+                "crisis_level": "sure" if crisis else None,
                 "rights_topics": [],
                 "non_recours_form": None,
                 "minor": False,
@@ -179,10 +180,19 @@ def test_only_unclaimed_crises_older_than_the_delay_are_due(db, crisis):
     assert len(alerts.due_alerts(db, 1)) == 2
 
 
-def test_a_possible_crisis_shows_to_seniors_but_alerts_nobody(db, crisis):
-    db.execute("UPDATE leads SET crisis_review = 1 WHERE id = ?", [crisis])
+def test_a_possible_crisis_waits_in_the_queue_and_alerts_nobody(db, crisis):
+    db.execute("UPDATE leads SET crisis_level = 'possible' WHERE id = ?", [crisis])
     assert alerts.due_alerts(db, 15) == []
-    assert [c["id"] for c in mdb.unclaimed_crises(db, 15)] == [crisis]
+    assert mdb.unclaimed_crises(db, 15) == []  # not in the seniors' banner either
+    everything = mdb.unclaimed_crises(db, 15, sure_only=False)
+    assert [c["id"] for c in everything] == [crisis]
+    assert everything[0]["crisis_level"] == "possible"
+
+
+def test_a_sure_crisis_alerts(db, crisis):
+    due = alerts.due_alerts(db, 15)
+    assert [a["id"] for a in due] == [crisis]
+    assert due[0]["crisis_level"] == "sure"
 
 
 def test_a_claimed_crisis_is_not_due_but_an_expired_claim_is(db, crisis):

@@ -261,43 +261,93 @@ def test_stored_priorities_follow_the_age_of_posts(db):
     assert [lead["post_id"] for lead in mdb.list_leads(db)] == [2, 1]
 
 
-def test_sure_crises_then_possible_crises_then_review_then_the_rest(db):
+def crisis_prediction(post_id, level, *, score=0.9):
+    p = prediction(post_id, distress=score, crisis=score, labels=("distress", "crisis"))
+    p["crisis_level"] = level
+    return p
+
+
+def test_a_sure_crisis_tops_the_queue_and_a_possible_one_comes_next(db):
     for i in range(4):
         add_post(db, str(i), text=f"t{i}", created_at="2026-11-24T00:00:00Z")
-    possible = prediction(1, distress=0.9, crisis=0.9, labels=("distress", "crisis"))
-    possible["explanation"] = {"crisis_review": True}
-    review = prediction(2, distress=0.6)
-    review["explanation"] = {"crisis_review": True}
-    sure = prediction(3, distress=0.5, crisis=0.5, labels=("distress", "crisis"))
-    mdb.save_predictions(db, [possible, review, sure, prediction(4, distress=1)], "m")
-    leads = mdb.list_leads(db)
-    assert [lead["post_id"] for lead in leads] == [3, 1, 2, 4]
-    # A later model sure of the crisis clears "possible"; a later doubt does not.
-    del possible["explanation"]["crisis_review"]
-    mdb.save_predictions(db, [possible], "m2")
-    sure["explanation"] = {"crisis_review": True}
-    mdb.save_predictions(db, [sure], "m2")
-    crisis_review = {
-        lead["post_id"]: lead["crisis_review"] for lead in mdb.list_leads(db)
-    }
-    assert crisis_review == {1: 0, 2: 1, 3: 0, 4: 0}
-
-
-def test_crisis_review_leads_come_after_crises_and_before_the_rest(db):
-    for i in range(3):
-        add_post(db, str(i), text=f"t{i}", created_at="2026-11-24T00:00:00Z")
-    review = prediction(2, distress=0.6)
-    review["explanation"] = {"crisis_review": True}
     mdb.save_predictions(
         db,
         [
-            prediction(1, distress=0.99),
-            review,
-            prediction(3, distress=0.7, crisis=0.8, labels=("distress", "crisis")),
+            prediction(1, distress=1.0),  # the highest score, no crisis
+            crisis_prediction(2, "possible", score=0.99),
+            crisis_prediction(3, "sure", score=0.5),
+            prediction(4, distress=0.6),
         ],
-        "m1",
+        "m",
     )
     leads = mdb.list_leads(db)
-    assert [lead["post_id"] for lead in leads] == [3, 2, 1]
-    assert [lead["crisis_review"] for lead in leads] == [0, 1, 0]
-    assert 2 < leads[1]["priority"] < 10
+    assert [lead["post_id"] for lead in leads] == [3, 2, 1, 4]
+    assert [lead["crisis_level"] for lead in leads] == ["sure", "possible", None, None]
+    assert leads[0]["priority"] >= 10
+    assert 8 <= leads[1]["priority"] < 10
+    assert leads[2]["priority"] <= 1
+
+
+def test_a_crisis_level_may_rise_but_never_fall(db):
+    for i in range(3):
+        add_post(db, str(i), text=f"t{i}")
+    mdb.save_predictions(
+        db,
+        [crisis_prediction(1, "possible"), crisis_prediction(2, "sure")],
+        "m1",
+    )
+    # A later model sure of the first crisis raises it; a later doubt about
+    # the second one, or no crisis at all, does not lower it.
+    mdb.save_predictions(
+        db,
+        [
+            crisis_prediction(1, "sure"),
+            crisis_prediction(2, "possible"),
+            prediction(3, distress=0.7),
+        ],
+        "m2",
+    )
+    mdb.save_predictions(db, [prediction(2, distress=0.9)], "m3")
+    levels = {lead["post_id"]: lead["crisis_level"] for lead in mdb.list_leads(db)}
+    assert levels == {1: "sure", 2: "sure", 3: None}
+
+
+def test_a_crisis_from_an_older_model_keeps_its_review_flag(db):
+    add_post(db, "a", text="a")
+    add_post(db, "b", text="b")
+    old = crisis_prediction(1, None)
+    del old["crisis_level"]
+    old["explanation"] = {"crisis_review": True}
+    bare = crisis_prediction(2, None)
+    mdb.save_predictions(db, [old, bare], "old")
+    levels = {lead["post_id"]: lead["crisis_level"] for lead in mdb.list_leads(db)}
+    assert levels == {1: "possible", 2: "sure"}  # no level: the safe side
+
+
+def test_the_migration_turns_review_flags_into_crisis_levels(tmp_path):
+    from sqlite_utils import Database
+
+    from maraude.db.schema import migrations
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m006_crisis_level")
+    assert "crisis_review" in old["leads"].columns_dict
+    for i, (crisis, review) in enumerate([(1, 0), (1, 1), (0, 1), (0, 0)], 1):
+        add_post(old, str(i), text=f"t{i}")
+        old.execute(
+            "INSERT INTO leads (post_id, crisis, score, labels, rights_topics, "
+            "model_version, created_at, updated_at, crisis_review, priority) "
+            "VALUES (?, ?, 0.5, '[]', '[]', 'm', '2026-01-01', '2026-01-01', ?, ?)",
+            [i, crisis, review, 10.0 * crisis + 2.0 * review - 4.0 * crisis * review],
+        )
+    old.execute("INSERT INTO meta(key, value) VALUES ('priorities_at', '2999-01-01')")
+    old.close()
+    db = mdb.open_db(path)
+    assert "crisis_review" not in db["leads"].columns_dict
+    rows = db.execute("SELECT post_id, crisis_level FROM leads ORDER BY post_id")
+    assert rows.fetchall() == [(1, "sure"), (2, "possible"), (3, None), (4, None)]
+    # The old suspicion band (post 3) no longer outranks the rest.
+    order = [lead["post_id"] for lead in mdb.list_leads(db)]
+    assert order[:2] == [1, 2]
+    assert {lead["post_id"]: lead["priority"] < 8 for lead in mdb.list_leads(db)}[3]
