@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What a malformed item from outside raises while it is parsed: caught per item
+# (the item is rejected with its reason, the others go on), never a traceback.
+MALFORMED = (
+    AttributeError,
+    TypeError,
+    KeyError,
+    ValueError,
+    IndexError,
+    RecursionError,
+    OverflowError,
+)
+
 
 @dataclass
 class PostItem:

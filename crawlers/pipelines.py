@@ -8,6 +8,7 @@ Post text and handles are never logged: only ids, URLs and counts.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,8 +18,9 @@ from scrapy.utils.asyncio import call_later
 
 from crawlers.items import PostItem
 from crawlers.storage import release_db, shared_db
-from crawlers.text import guess_lang, normalise
+from crawlers.text import clean_str, guess_lang, normalise
 from maraude import db as mdb
+from maraude.errors import InputError
 from maraude.privacy import (
     author_hash,
     content_hash,
@@ -57,8 +59,72 @@ class ValidatePipeline(_StatsMixin):
         return item
 
 
+# Short fields from outside: scalars become strings, anything else is refused.
+_SHORT_FIELDS = (
+    "platform",
+    "site",
+    "source",
+    "native_id",
+    "url",
+    "author",
+    "created_at",
+    "parent_native_id",
+    "lang",
+)
+MAX_FIELD_CHARS = 2_000
+
+
+def _short(name: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None if name != "native_id" else ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InputError(
+            f"{name} is a {type(value).__name__}, not a string: fix the source data"
+        )
+    text = clean_str(value if isinstance(value, str) else _number(name, value))
+    if len(text) > MAX_FIELD_CHARS:
+        raise InputError(f"{name} is over {MAX_FIELD_CHARS} characters")
+    return text
+
+
+def _long(name: str, value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number(name, value)
+    raise InputError(
+        f"{name} is a {type(value).__name__}, not a string: fix the source data"
+    )
+
+
+def _number(name: str, value: float) -> str:
+    try:
+        return repr(value)
+    except ValueError:  # an int of thousands of digits
+        raise InputError(f"{name} is a number too long to be an id") from None
+
+
+def check_fields(item: PostItem) -> PostItem:
+    """Every field a string (or None), valid Unicode (in place).
+
+    Numbers from outside (a numeric author, say) become strings; a list or an
+    object where a string belongs raises :class:`~maraude.errors.InputError`.
+    Lone surrogates are replaced, so hashing and storing cannot fail.
+    """
+    for name in _SHORT_FIELDS:
+        setattr(item, name, _short(name, getattr(item, name)))
+    item.text = _long("text", item.text) or ""
+    item.title = _long("title", item.title)
+    item.thread_title = _long("thread_title", item.thread_title)
+    return item
+
+
 def normalise_item(item: PostItem) -> PostItem:
-    """HTML → plain text, NFC, tidy whitespace, masking, language (in place)."""
+    """HTML → plain text, NFC, tidy whitespace, masking, language (in place).
+
+    Raises :class:`~maraude.errors.InputError` when a field is not text.
+    """
+    check_fields(item)
     item.text = mask_text(normalise(item.text or "", is_html=item.html))
     item.html = False
     raw_title = item.title
@@ -117,10 +183,33 @@ def post_row(item: PostItem) -> dict[str, Any]:
 
 
 class NormalisePipeline:
-    """HTML → plain text, NFC, tidy whitespace, masking, language."""
+    """HTML → plain text, NFC, tidy whitespace, masking, language.
+
+    An item whose fields are not text is rejected (an error, counted; the
+    spider keeps its marks so it is read again), never a traceback.
+    """
+
+    def __init__(self, crawler: Any = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> NormalisePipeline:
+        return cls(crawler)
 
     def process_item(self, item: PostItem) -> PostItem:
-        return normalise_item(item)
+        try:
+            return normalise_item(item)
+        except InputError as e:
+            _reject(getattr(self.crawler, "spider", None), item, str(e))
+            raise DropItem(f"rejected: {e}") from None
+
+
+def _reject(spider: Any, item: PostItem, reason: str) -> None:
+    name = f"{getattr(item, 'platform', '?')} post {getattr(item, 'native_id', '?')}"
+    if hasattr(spider, "reject"):
+        spider.reject(name, getattr(item, "url", None), reason)
+    else:
+        logger.error("rejected %s: %s", name, reason)
 
 
 class PseudonymisePipeline(_StatsMixin):
@@ -202,7 +291,8 @@ class SQLitePipeline(_StatsMixin):
             "new": stats.get_value("maraude/new", 0),
             "updated": stats.get_value("maraude/updated", 0),
             "dropped": stats.get_value("maraude/dropped", 0),
-            "errors": stats.get_value("log_count/ERROR", 0),
+            # This spider's own errors (log_count/ERROR counts the process's).
+            "errors": stats.get_value("maraude/errors", 0),
         }
         if reason != "finished":
             status = "failed"
@@ -217,12 +307,18 @@ class SQLitePipeline(_StatsMixin):
             release_db(self.db_path)
 
     def process_item(self, item: PostItem) -> PostItem:
-        row = post_row(item)
-        with mdb.translate_busy(self.db_path):
-            if not self.db.conn.in_transaction:
-                self.db.conn.execute("BEGIN")
-                self.timer = call_later(self.COMMIT_AFTER, self.commit)
-            outcome = mdb.upsert_post(self.db, row)
+        try:
+            row = post_row(item)
+            with mdb.translate_busy(self.db_path):
+                if not self.db.conn.in_transaction:
+                    self.db.conn.execute("BEGIN")
+                    self.timer = call_later(self.COMMIT_AFTER, self.commit)
+                outcome = mdb.upsert_post(self.db, row)
+        except (sqlite3.Error, ValueError, TypeError, UnicodeError) as e:
+            # The post is not stored: the spider keeps its marks, so the next
+            # run reads it again. A busy database (MaraudeError) stops the run.
+            _reject(self.crawler.spider, item, f"not stored ({e.__class__.__name__})")
+            raise DropItem("not stored") from None
         self._inc(outcome)
         self.pending += 1
         if self.pending >= self.BATCH:

@@ -99,7 +99,7 @@ def run_crawl(
                 new=stats.get_value("maraude/new", 0),
                 updated=stats.get_value("maraude/updated", 0),
                 dropped=stats.get_value("maraude/dropped", 0),
-                errors=stats.get_value("log_count/ERROR", 0),
+                errors=stats.get_value("maraude/errors", 0),
                 finish_reason=stats.get_value("finish_reason", ""),
             )
         )

@@ -195,13 +195,30 @@ def _has_attribution(el: Any) -> bool:
 # -- normalisation ------------------------------------------------------------
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_str(value: str) -> str:
+    """``value`` as valid Unicode: surrogate pairs joined, lone ones replaced.
+
+    JSON may carry ``\\ud83d`` alone (an emoji cut by a length limit); such a
+    string cannot be encoded to UTF-8, so hashing or storing it would fail.
+    A pair written as two escapes becomes its character; a lone half becomes
+    U+FFFD. Other text is returned as it is (fast path).
+    """
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def normalise(text: str, *, is_html: bool = False, limit: int = MAX_TEXT_CHARS) -> str:
     """NFC, no invisible controls, tidy whitespace, at most ``limit`` characters.
 
     HTML is turned into text first (its entities are decoded by the parser);
     plain text has its HTML entities decoded.
     """
-    text = html_to_text(text) if is_html else html.unescape(text)
+    text = html_to_text(clean_str(text)) if is_html else html.unescape(text)
+    text = clean_str(text)  # entities such as &#xd83d; decode to surrogates too
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

@@ -3,17 +3,46 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawlers.items import MALFORMED
 from crawlers.storage import release_db, shared_db
 from crawlers.walk import FeedWalk
 from maraude import db as mdb
 from maraude.sources import Source
+
+T = TypeVar("T")
+# A run with items that could not be parsed or stored keeps its high-water
+# marks, so the next run reads those items again; after this many runs in a row
+# they are given up (an error in the run report) and the marks move on.
+MAX_HELD_RUNS = 3
+
+
+class _ErrorCounter(logging.Handler):
+    """Counts this spider's ERROR records in ``maraude/errors``.
+
+    Scrapy's ``log_count/ERROR`` counts every error of the process, so in a
+    multi-source crawl each source got the others' errors too. A record that
+    names another spider is not counted; one that names none is (an unknown
+    error is never hidden).
+    """
+
+    def __init__(self, spider: SourceSpider) -> None:
+        super().__init__(level=logging.ERROR)
+        self.spider = spider
+
+    def emit(self, record: logging.LogRecord) -> None:
+        owner = getattr(record, "spider", None)
+        if owner is None or owner is self.spider:
+            self.spider.crawler.stats.inc_value("maraude/errors")
 
 
 class SourceSpider(scrapy.Spider):
@@ -28,6 +57,93 @@ class SourceSpider(scrapy.Spider):
         self.pages = 0
         self._db: Any = None
         self._walks: dict[str, FeedWalk] = {}
+        self.failures = 0  # items that could not be parsed or stored
+        self._hold: bool | None = None
+        self._counter: _ErrorCounter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._counter = _ErrorCounter(spider)
+        logging.getLogger().addHandler(spider._counter)
+        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
+        crawler.signals.connect(spider._callback_failed, signal=signals.spider_error)
+        return spider
+
+    def _item_failed(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        if spider is self:  # a pipeline raised (Scrapy logged it as an error)
+            self.failures += 1
+
+    def _callback_failed(self, failure: Any, response: Any, spider: Any) -> None:
+        if spider is self:  # a callback raised: the rest of its page was lost
+            self.failures += 1
+
+    def reject(self, what: str, url: str | None, reason: str) -> None:
+        """Record an item that cannot be parsed or stored (an error, counted).
+
+        The run keeps its high-water marks (see :meth:`hold_marks`), so the item
+        is read again next run. Never give post text as ``reason``.
+        """
+        self.failures += 1
+        self.crawler.stats.inc_value("maraude/rejected")
+        self.logger.error(
+            "rejected %s of source %s at %s: %s", what, self.source.name, url, reason
+        )
+
+    def parse_item(
+        self,
+        parse: Callable[..., T | None],
+        *args: Any,
+        url: str | None = None,
+        what: str = "",
+    ) -> T | None:
+        """``parse(*args)``, or None (rejected) when the raw item is malformed.
+
+        One malformed item never stops the page: the others are still parsed.
+        ``what`` names the item in the log (a position or an id, never text).
+        """
+        try:
+            return parse(*args)
+        except MALFORMED as e:
+            name = f"{self.platform} item {what}".strip()
+            self.reject(name, url, f"malformed ({e.__class__.__name__})")
+            return None
+
+    def hold_marks(self) -> bool:
+        """Whether this run must keep the marks it started with (decided once).
+
+        True when items failed in this run, for up to ``MAX_HELD_RUNS`` runs in
+        a row; after that they are given up, with an error.
+        """
+        if self._hold is not None:
+            return self._hold
+        state = self.state()
+        runs = int(state.get("held_runs") or 0) + 1 if self.failures else 0
+        self._hold = 0 < runs < MAX_HELD_RUNS
+        if self._hold:
+            self.logger.warning(
+                "source %s: %d item(s) failed; its marks stay where they were, so "
+                "they are read again next run (%d of %d)",
+                self.source.name,
+                self.failures,
+                runs,
+                MAX_HELD_RUNS,
+            )
+            state["held_runs"] = runs
+        elif runs or "held_runs" in state:
+            if runs:
+                self.logger.error(
+                    "source %s: %d item(s) failed again after %d runs: given up "
+                    "(see the errors above for their ids)",
+                    self.source.name,
+                    self.failures,
+                    MAX_HELD_RUNS,
+                )
+            state.pop("held_runs", None)
+        else:
+            return self._hold
+        self.save_state(state)
+        return self._hold
 
     @property
     def max_pages(self) -> int:
@@ -66,7 +182,8 @@ class SourceSpider(scrapy.Spider):
         walk = self.walk(key)
         walk.requested(cursor)
         saved = walk.checkpoint()
-        if saved is not None:
+        # After a failed item, no mark may claim the pages read so far.
+        if saved is not None and not self.failures:
             self._save_feed(key, saved)
 
     def _save_feed(self, key: str, feed_state: dict[str, Any]) -> None:
@@ -84,12 +201,21 @@ class SourceSpider(scrapy.Spider):
         (robots.txt, a duplicate) or marked ``quiet`` is only a WARNING.
         """
         status = failure.value.response.status if failure.check(HttpError) else None
-        quiet = quiet or bool(failure.check(IgnoreRequest) and status is None)
+        # A body over DOWNLOAD_MAXSIZE (a gzip bomb, say) is ignored by Scrapy,
+        # yet the page was not read: an error, not a request skipped on purpose.
+        too_big = "DOWNLOAD_MAXSIZE" in str(failure.value)
+        quiet = quiet or bool(
+            failure.check(IgnoreRequest) and status is None and not too_big
+        )
         (self.logger.warning if quiet else self.logger.error)(
             "request failed for source %s at %s: %s",
             self.source.name,
             failure.request.url,
-            f"HTTP {status}" if status else failure.value.__class__.__name__,
+            f"HTTP {status}"
+            if status
+            else "body over DOWNLOAD_MAXSIZE"
+            if too_big
+            else failure.value.__class__.__name__,
         )
 
     def on_error(self, failure: Any) -> None:
@@ -97,9 +223,19 @@ class SourceSpider(scrapy.Spider):
         self.log_failure(failure)
 
     def closed(self, reason: str) -> None:
-        """Every item went through the pipelines: save each walk's final mark."""
-        for key, walk in self._walks.items():
-            self._save_feed(key, walk.final())
+        """Every item went through the pipelines: save each walk's final mark.
+
+        When items failed, the marks stay (:meth:`hold_marks`).
+        """
+        if not self.hold_marks() and self._walks:
+            state = self.state()
+            feeds = state.setdefault("feeds", {})
+            for key, walk in self._walks.items():
+                feeds[key] = walk.final()
+            self.save_state(state)
+        if self._counter is not None:
+            logging.getLogger().removeHandler(self._counter)
+            self._counter = None
         if self._db is not None:
             release_db(self.crawler.settings.get("MARAUDE_DB"))
 

@@ -106,17 +106,26 @@ class BlueskySpider(SourceSpider):
             return
         self.checkpoint(KEY, cursor)
         rows = [p for p in posts if _order(p)]
+        if len(rows) < len(posts):
+            self.reject(
+                f"{len(posts) - len(rows)} post(s) without uri or indexedAt",
+                response.url,
+                "malformed",
+            )
         if not rows or (since and len(rows) < LIMIT):
             next_cursor = None
         keep, nxt = self.walk(KEY).page([_order(p) for p in rows], next_cursor)
-        for post, kept in zip(rows, keep, strict=True):
+        for position, (post, kept) in enumerate(zip(rows, keep, strict=True), 1):
             late = (
                 since is not None
                 and not kept
                 and _order(post) > since
                 and not self.seen(self.site, post["uri"])
             )
-            item = self._parse_post(post) if kept or late else None
+            if not (kept or late):
+                continue
+            what = f"#{position} of the page"  # a uri names its author's DID
+            item = self.parse_item(self._parse_post, post, url=response.url, what=what)
             if item is not None:
                 yield item
         if nxt and self.pages < self.max_pages:
@@ -198,9 +207,13 @@ class BlueskySpider(SourceSpider):
 
     def _parse_post(self, post: dict[str, Any]) -> PostItem | None:
         record = post.get("record") or {}
+        if not isinstance(record, dict):
+            raise TypeError("record is not an object")
         if record.get("$type", "app.bsky.feed.post") != "app.bsky.feed.post":
             return None
         author = post.get("author") or {}
+        if not isinstance(author, dict):
+            raise TypeError("author is not an object")
         if _labels(author) & HIDDEN_LABELS or _labels(post) & HIDDEN_LABELS:
             self.crawler.stats.inc_value("maraude/skipped_logged_out_only")
             return None

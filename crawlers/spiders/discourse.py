@@ -244,7 +244,10 @@ class DiscourseSpider(SourceSpider):
         for post in posts:
             if post.get("post_type", REGULAR) != REGULAR or post.get("hidden"):
                 continue
-            parent, known = self._parent(post)
+            found = self.parse_item(self._parent, post, what=str(post["id"]))
+            if found is None:
+                continue
+            parent, known = found
             if known:
                 yield self._item(post, parent)
             else:
@@ -268,6 +271,8 @@ class DiscourseSpider(SourceSpider):
         if number == 1:
             return None, True
         target = post.get("reply_to_post_number")
+        if target is not None and not _int(target):
+            raise TypeError("reply_to_post_number is not a number")
         parent = (
             self._numbers.get((topic, target)) if target else self._first.get(topic)
         )

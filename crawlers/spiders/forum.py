@@ -180,7 +180,15 @@ class ForumSpider(SourceSpider):
             "parent": known.get("first") or _thread_parent(key),
         }
         for position, post in enumerate(posts):
-            item = self._parse_post(post, page, position, context)
+            item = self.parse_item(
+                self._parse_post,
+                post,
+                page,
+                position,
+                context,
+                url=page.url,
+                what=f"#{position + 1}",
+            )
             if item is None:
                 continue
             if first_page and position == 0:
@@ -337,8 +345,11 @@ class ForumSpider(SourceSpider):
         self.log_failure(failure)
 
     def closed(self, reason: str) -> None:
-        """Every item went through the pipelines: save what each thread holds."""
-        if self.threads:
+        """Every item went through the pipelines: save what each thread holds.
+
+        After a failed post, nothing: the threads are read again next run.
+        """
+        if self.threads and not self.hold_marks():
             state = self.state()
             state["threads"] = self.threads
             self.save_state(state)

@@ -95,6 +95,12 @@ class MastodonSpider(SourceSpider):
             return
         self.checkpoint(key, cursor)
         rows = [s for s in statuses if _order(s) is not None]
+        if len(rows) < len(statuses):
+            self.reject(
+                f"{len(statuses) - len(rows)} status(es) without an id",
+                response.url,
+                "malformed",
+            )
         nxt = None if key == "search" else _next_max_id(response)
         if not rows or nxt == cursor or (since is not None and len(rows) < LIMIT):
             nxt = None  # the end, or every status newer than the mark is here
@@ -106,7 +112,12 @@ class MastodonSpider(SourceSpider):
                 and _order(status) > since
                 and not self._seen(status)
             )
-            item = self._parse_status(status) if kept or late else None
+            if not (kept or late):
+                continue
+            what = f"status {_order(status)}"
+            item = self.parse_item(
+                self._parse_status, status, url=response.url, what=what
+            )
             if item is not None:
                 yield item
         if nxt and self.pages < self.max_pages:
@@ -131,6 +142,8 @@ class MastodonSpider(SourceSpider):
         if status.get("reblog") or status.get("visibility", "public") != "public":
             return None
         account = status.get("account") or {}
+        if not isinstance(account, dict):
+            raise TypeError("account is not an object")
         if account.get("noindex"):
             self.crawler.stats.inc_value("maraude/skipped_noindex")
             return None

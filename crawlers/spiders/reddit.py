@@ -130,7 +130,10 @@ class RedditSpider(SourceSpider):
             self.logger.error("malformed Reddit listing at %s", response.url)
             return
         self.checkpoint(feed, after)
-        items = [self._parse_post(child) for child in data["children"]]
+        items = [
+            self.parse_item(self._parse_post, child, url=response.url, what=f"#{i}")
+            for i, child in enumerate(data["children"], 1)
+        ]
         posts = [item for item in items if item is not None]
         walk = self.walk(feed)
         orders = [_order(p.native_id) for p in posts]
@@ -147,6 +150,8 @@ class RedditSpider(SourceSpider):
         if not isinstance(child, dict) or child.get("kind") != "t3":
             return None
         d = child.get("data") or {}
+        if not isinstance(d, dict):
+            raise TypeError("data is not an object")
         if not d.get("id"):
             return None
         permalink = d.get("permalink") or ""
@@ -179,20 +184,30 @@ class RedditSpider(SourceSpider):
         except (ValueError, KeyError, IndexError, TypeError):
             self.logger.error("malformed Reddit comments at %s", response.url)
             return
-        yield from self._walk_comments(listing, post)
+        try:
+            comments = list(self._walk_comments(listing, post))
+        except (RecursionError, MemoryError):
+            self.reject("comment tree", response.url, "nested too deeply")
+            return
+        yield from comments
 
     def _walk_comments(self, children: Any, post: PostItem) -> Iterator[PostItem]:
         for child in children if isinstance(children, list) else []:
             if not isinstance(child, dict) or child.get("kind") != "t1":
                 continue  # "more" stubs are not expanded
             d = child.get("data") or {}
+            if not isinstance(d, dict):
+                self.reject("reddit comment", post.url, "malformed (data)")
+                continue
             if d.get("id") and d.get("body") not in (None, "[deleted]", "[removed]"):
-                yield self._parse_comment(d, post)
-            replies = d.get("replies")
-            if isinstance(replies, dict):
-                yield from self._walk_comments(
-                    replies.get("data", {}).get("children"), post
+                item = self.parse_item(
+                    self._parse_comment, d, post, url=post.url, what=str(d["id"])[:40]
                 )
+                if item is not None:
+                    yield item
+            replies = d.get("replies")
+            if isinstance(replies, dict) and isinstance(replies.get("data"), dict):
+                yield from self._walk_comments(replies["data"].get("children"), post)
 
     def _parse_comment(self, d: dict[str, Any], post: PostItem) -> PostItem:
         permalink = d.get("permalink") or (

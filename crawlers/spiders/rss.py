@@ -19,6 +19,7 @@ are not saved, so the next run reads it in full again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 from xml.etree.ElementTree import ParseError
@@ -77,16 +78,26 @@ class RssSpider(SourceSpider):
         entries = feed.xpath("//item | //entry")
         problem = _malformed(response.body)
         if problem:
+            cut = entries and not _last_entry_closed(response.body)
             self.logger.error(
-                "malformed feed at %s (source %s): %s; its last entry is skipped",
+                "malformed feed at %s (source %s): %s%s",
                 response.url,
                 self.source.name,
                 problem,
+                "; its last entry, cut short, is skipped" if cut else "",
             )
-            entries = entries[:-1]
+            if cut:
+                entries = entries[:-1]
         site = host_of(response.url)
-        for entry in entries:
-            item = self._parse_entry(entry, response, site)
+        for position, entry in enumerate(entries, 1):
+            item = self.parse_item(
+                self._parse_entry,
+                entry,
+                response,
+                site,
+                url=response.url,
+                what=f"entry #{position}",
+            )
             if item is not None and not self.seen(site, item.native_id):
                 yield item
         if not problem:
@@ -136,7 +147,8 @@ class RssSpider(SourceSpider):
 
     def closed(self, reason: str) -> None:
         """Every item went through the pipelines: keep the feed's validators."""
-        if self.validators is not None:
+        # After a failed entry, no validator: the next run reads the whole feed.
+        if self.validators is not None and not self.hold_marks():
             state = self.state()
             state.update({k: v for k, v in self.validators.items() if v})
             for key in [k for k, v in self.validators.items() if not v]:
@@ -168,6 +180,24 @@ def _malformed(body: bytes) -> str | None:
     except DefusedXmlException as e:
         return f"refused XML feature ({e.__class__.__name__})"
     return None
+
+
+_ENTRY_OPEN = re.compile(rb"<(?:[\w.-]+:)?(item|entry)[\s>/]")
+
+
+def _last_entry_closed(body: bytes) -> bool:
+    """Whether the feed's last ``<item>``/``<entry>`` has its closing tag.
+
+    A malformed feed may still hold a whole last entry (the error is elsewhere);
+    only one cut short is skipped.
+    """
+    opened = None
+    for opened in _ENTRY_OPEN.finditer(body):  # noqa: B007 (the last one)
+        pass
+    if opened is None:
+        return True
+    closing = rb"</(?:[\w.-]+:)?" + re.escape(opened.group(1)) + rb"\s*>"
+    return re.search(closing, body[opened.end() :]) is not None
 
 
 def _first(entry: Selector, *names: str) -> str | None:

@@ -103,7 +103,11 @@ class TelegramSpider(SourceSpider):
         more = response.css(MORE).get()
         keep, cursor = self.walk(channel).page(orders, more if more else None)
         for message, kept in zip(messages, keep, strict=True):
-            post = self._parse_message(message, channel) if kept else None
+            post = (
+                self.parse_item(self._parse_message, message, channel, url=response.url)
+                if kept
+                else None
+            )
             if post is not None:
                 yield post
         if cursor and self.pages < self.max_pages:

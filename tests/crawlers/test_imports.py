@@ -72,6 +72,7 @@ def test_cli_import_reports_counts_and_errors(db_path):
             str(db_path),
         ],
     )
-    assert result.exit_code == 0, result.output
+    # Two malformed lines: the three good ones are stored, then exit 1.
+    assert result.exit_code == 1, result.output
     assert "Read 5 records: 3 new" in result.output
     assert "line 4: not JSON" in result.output
