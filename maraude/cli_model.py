@@ -62,7 +62,8 @@ def predict(ctx: click.Context, model_dir: str | None) -> None:
     model = commands.load_model(config_of(ctx), model_dir)
     from classifier.run import predict_stream
 
-    errors = predict_stream(model, sys.stdin, sys.stdout, sys.stderr)
+    # stdin's bytes, read in bounded chunks: a huge line is never held whole.
+    errors = predict_stream(model, sys.stdin.buffer, sys.stdout, sys.stderr)
     if errors:
         sys.exit(1)
 
