@@ -74,6 +74,7 @@ def label_form(
         list(wording.FORMS),
         format_func=lambda f: wording.FORMS[f],
         horizontal=True,
+        help=wording.FORMS_HELP,
         key=f"{scope}_form",
     )
     choice = {name: st.session_state.get(key, False) for name, key in keys.items()}

@@ -127,7 +127,17 @@ FORMS = {
     "non_connaissance": "non-connaissance",
     "non_demande": "non-demande",
     "non_reception": "non-réception",
+    "non_proposition": "non-proposition",
 }
+#: What each form means, shown as the help of the label page's choice.
+FORMS_HELP = (
+    "Non-connaissance : la personne ne connaît pas le droit ou ne sait pas si "
+    "elle y a droit. Non-demande : elle le connaît mais ne le demande pas. "
+    "Non-réception : elle l'a demandé et ne l'a pas obtenu (attente, refus, "
+    "suspension). Non-proposition : l'organisme ne le propose pas ou ne le verse "
+    "pas alors qu'elle y a droit (allocation non versée d'office, droit non "
+    "rouvert après un changement de situation)."
+)
 ROLES = {
     "worker": "intervenant·e",
     "senior": "responsable",

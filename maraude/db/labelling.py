@@ -33,7 +33,7 @@ from maraude.privacy import mask_text
 
 #: Binary labels a moderator sets, then the categorical one.
 BINARY = ("distress", "crisis", "rights", "minor")
-FORMS = ("non_connaissance", "non_demande", "non_reception")
+FORMS = ("non_connaissance", "non_demande", "non_reception", "non_proposition")
 #: Fields compared between two moderators (kappa, disagreements).
 COMPARED = (*BINARY, "non_recours_form")
 ORIGINS = ("moderator", "adjudication")

@@ -177,6 +177,23 @@ def test_bad_label_values_are_refused(db, choice, message):
     assert mdb.labels(db) == []
 
 
+def test_every_form_of_non_recours_can_be_labelled(db):
+    """The four forms of contracts.md, non_proposition included, are accepted
+    as they are and named in French on the label page."""
+    from classifier.dataset import FORMS as MODEL_FORMS
+    from dashboard.pages.wording import FORMS as SHOWN
+    from maraude.db.labelling import FORMS
+
+    assert FORMS == MODEL_FORMS
+    assert set(SHOWN) == {None, *FORMS}
+    choice = {**NOTHING, "rights": True, "rights_topics": ["prime_activite"]}
+    choice["non_recours_form"] = "non_proposition"
+    la.save_label(db, MOD, post_id(db, "rights"), choice)
+    assert [label["non_recours_form"] for label in mdb.labels(db)] == [
+        "non_proposition"
+    ]
+
+
 def test_a_post_deleted_meanwhile_is_a_clear_error(db):
     pid = post_id(db, "rights")
     db.execute("DELETE FROM posts WHERE id = ?", [pid])
