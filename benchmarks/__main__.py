@@ -5,7 +5,7 @@ Each one prints its figures and ratios; docs/benchmarks.md records them.
 
 from __future__ import annotations
 
-from benchmarks import classify, crawl, french, queue, render
+from benchmarks import classify, crawl, french, quality, queue, render
 
 
 def main() -> None:
@@ -13,6 +13,8 @@ def main() -> None:
     crawl.run(20_000)
     print("\n== French stand-ins ==")
     french.run()
+    print("\n== quality (seed, blind, real dev, false alarms, Dreaddit) ==")
+    quality.run(with_dreaddit=True)
     print("\n== classify ==")
     classify.run(2_000, 100_000)
     print("\n== queue ==")

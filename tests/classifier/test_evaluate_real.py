@@ -340,3 +340,50 @@ def test_real_dev_set_report_has_every_section():
     table = format_table(result)
     assert table.count("negatives (no distress, no right)") == 2
     assert "institutional" in table
+
+
+def test_quality_markdown_tables_from_figures():
+    from benchmarks.quality import markdown
+
+    examples = [
+        Example("un texte à nous", **NEG, kind="news", agreed=True),
+        Example("un autre", distress=1, crisis=1, rights=0, kind="blog", agreed=False),
+    ]
+    preds = [_pred(("distress", "crisis"), "possible"), _pred(("distress",))]
+    scores = {name: np.array([0.8, 0.3]) for name in ("distress", "crisis", "rights")}
+    scores["minor"] = np.array([0.1, 0.1])
+    real = summarise(examples, preds, scores)
+    agreed = summarise(examples[:1], preds[:1], {k: v[:1] for k, v in scores.items()})
+    figures = {
+        "model": "m",
+        "version": "v1",
+        "date": "today",
+        "sets": {"real dev (all)": real, "real dev (agreed)": agreed},
+        "false_alarms": {
+            "emodift-fr (tweets)": {
+                "n": 4,
+                "lead_share": 0.25,
+                "crisis": {"sure": 0.0, "possible": 0.25, "either": 0.25},
+            }
+        },
+        "dreaddit": {
+            "n": 2,
+            "precision": 0.5,
+            "recall": 1.0,
+            "f1": 0.667,
+            "pr_auc": 0.75,
+            "seconds": 3.0,
+        },
+        "skipped": ["xed-fr: absent"],
+        "held_out_when_built": None,
+    }
+    text = markdown(figures)
+    assert "| real dev (all) | 1 | 100.0% | 0.0% / 100.0% / 100.0% | 1 |" in text
+    assert (
+        "| news | 1 (1) | 1 (1) | 100.0% (100.0%) | 100.0% (100.0%) | – (–) |" in text
+    )
+    assert "| blog | 1 | 0 | 100.0% | 0.0% | 1.000 |" in text
+    assert "| emodift-fr (tweets) | 4 | 25.0% | 0.0% / 25.0% / 25.0% |" in text
+    assert "| 2 | 0.500 | 1.000 | 0.667 | 0.750 | 3 s |" in text
+    assert "Skipped: xed-fr: absent." in text
+    assert "un texte à nous" not in text
