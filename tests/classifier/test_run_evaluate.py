@@ -117,6 +117,11 @@ def test_evaluate_one_column_file(fitted, tmp_path):
     result = evaluate(fitted, path, text_col="t", label_col="y", label_name="crisis")
     assert result["n"] == 2
     assert result["labels"]["crisis"]["recall"] == 1.0
+    # One label known: no example is a negative (distress and rights unknown),
+    # the crisis is counted at one level, and there is no kind to group by.
+    assert result["negatives"]["n"] == 0
+    assert result["crisis_recall"]["n"] == 1
+    assert result["kinds"] == {}
 
 
 def test_held_out_share_zero_trains_on_every_example(seed_file, tmp_path, examples):
