@@ -64,11 +64,15 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._counter = _ErrorCounter(spider)
-        logging.getLogger().addHandler(spider._counter)
+        crawler.signals.connect(spider._count_errors, signal=signals.spider_opened)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         crawler.signals.connect(spider._callback_failed, signal=signals.spider_error)
         return spider
+
+    def _count_errors(self, spider: Any) -> None:
+        if spider is self and self._counter is None:
+            self._counter = _ErrorCounter(self)
+            logging.getLogger().addHandler(self._counter)
 
     def _item_failed(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         if spider is self:  # a pipeline raised (Scrapy logged it as an error)

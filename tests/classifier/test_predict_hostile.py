@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from classifier.run import predict_stream
 from maraude.cli import cli
 from maraude.lines import MAX_LINE_BYTES, bounded_lines
+from tests.crawlers.hostile_cases import cases, load
 
 
 class StubModel:
@@ -37,38 +38,8 @@ class StubModel:
 
 
 GOOD = b'{"id": "ok", "text": "je sais pas si j ai droit au rsa"}'
-# (name, line): each is malformed and must cost nothing to its neighbours.
-HOSTILE: list[tuple[str, bytes]] = [
-    ("lone surrogate in text", b'{"text": "aidez-moi \\ud83d"}'),
-    ("lone surrogate in id", b'{"id": "\\udc00", "text": "x"}'),
-    ("invalid UTF-8", b'{"text": "caf\xe9 cr\xe8me"}'),
-    ("deep nesting", b"[" * 100_000 + b"]" * 100_000),
-    (
-        "deep nesting in an object",
-        b'{"text": "x", "a": ' + b"[" * 5000 + b"]" * 5000 + b"}",
-    ),
-    ("huge integer id", b'{"id": ' + b"9" * 5000 + b', "text": "x"}'),
-    ("NaN id", b'{"id": NaN, "text": "x"}'),
-    ("Infinity id", b'{"id": Infinity, "text": "x"}'),
-    ("-Infinity id", b'{"id": -Infinity, "text": "x"}'),
-    ("1e400 id", b'{"id": 1e400, "text": "x"}'),
-    ("list id", b'{"id": [1], "text": "x"}'),
-    ("object id", b'{"id": {"a": 1}, "text": "x"}'),
-    ("boolean id", b'{"id": true, "text": "x"}'),
-    ("text is a number", b'{"text": 12}'),
-    ("text is null", b'{"text": null}'),
-    ("no text", b'{"id": 3}'),
-    ("a list", b'["a list"]'),
-    ("a string", b'"texte"'),
-    ("a number", b"42"),
-    ("null", b"null"),
-    ("truncated object", b'{"text": "coup'),
-    ("trailing garbage", b'{"text": "x"} {"text": "y"}'),
-    ("single quotes", b"{'text': 'x'}"),
-    ("NUL bytes", b"\x00\x00\x00"),
-    ("UTF-16", '{"text": "x"}'.encode("utf-16")),
-    ("control character in string", b'{"text": "a\x01b"}'),
-]
+# Each file of tests/data/bad/predict/ is one malformed line.
+HOSTILE = cases("predict")
 
 
 def _run(lines: list[bytes]) -> tuple[int, list[dict], list[str]]:
@@ -79,8 +50,14 @@ def _run(lines: list[bytes]) -> tuple[int, list[dict], list[str]]:
     return errors, rows, err.getvalue().splitlines()
 
 
-@pytest.mark.parametrize(("name", "line"), HOSTILE, ids=[n for n, _ in HOSTILE])
-def test_a_malformed_line_costs_no_good_line(name, line):
+def test_the_corpus_has_its_cases():
+    assert len(HOSTILE) >= 26
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[p.stem for p in HOSTILE])
+def test_a_malformed_line_costs_no_good_line(case):
+    line = load(case).rstrip(b"\n")
+    assert b"\n" not in line
     errors, rows, messages = _run([GOOD, line, GOOD])
     assert errors == 1, messages
     assert [r["id"] for r in rows] == ["ok", "ok"]
@@ -160,7 +137,8 @@ def test_the_cli_exits_1_after_every_good_line(monkeypatch):
     from maraude import commands
 
     monkeypatch.setattr(commands, "load_model", lambda *a, **k: StubModel())
-    data = b"\n".join([GOOD, HOSTILE[2][1], b'{"id": NaN, "text": "x"}', GOOD])
+    invalid_utf8 = b'{"text": "caf\xe9"}'
+    data = b"\n".join([GOOD, invalid_utf8, b'{"id": NaN, "text": "x"}', GOOD])
     result = CliRunner().invoke(cli, ["predict"], input=data)
     assert result.exit_code == 1
     assert "Traceback" not in result.output
