@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from maraude import db as mdb
 from maraude.config import Config
+from maraude.inert import chat_text, plain_line
 
 logger = logging.getLogger(__name__)
 
@@ -57,18 +58,32 @@ def describe(alert: dict[str, Any], config: Config) -> dict[str, Any]:
     """What an alert says: ids, age, platform and link only."""
     link = lead_link(config, alert["id"])
     age = int(alert["age_minutes"])
+    # ``platform`` is outside text (an import file sets it): Slack and
+    # Mattermost render ``text`` as markup, so it is escaped there (issue #11).
     text = (
         f"Maraude : un message de crise attend depuis {age} min sans prise en "
-        f"charge (lead {alert['id']}, {alert['platform']}). Ouvrez-le : {link}"
+        f"charge (lead {alert['id']}, {chat_text(alert['platform'], 40)}). "
+        f"Ouvrez-le : {link}"
     )
     return {
         "event": "crisis_unclaimed",
         "lead_id": alert["id"],
         "age_minutes": age,
-        "platform": alert["platform"],
+        "platform": plain_line(alert["platform"], 40),
         "url": link,
         "text": text,
     }
+
+
+def email_body(payload: dict[str, Any]) -> str:
+    """The e-mail's plain text (no markup: the platform as a plain line)."""
+    return (
+        f"Maraude : un message de crise attend depuis {payload['age_minutes']} min "
+        f"sans prise en charge (lead {payload['lead_id']}, {payload['platform']}). "
+        f"Ouvrez-le : {payload['url']}\n\nPrenez-le en charge ou confiez-le à "
+        "quelqu'un maintenant. Le texte du message n'est lisible que dans le "
+        "tableau de bord.\n"
+    )
 
 
 def send_email(config: Config, payload: dict[str, Any], password: str | None) -> None:
@@ -81,10 +96,7 @@ def send_email(config: Config, payload: dict[str, Any], password: str | None) ->
     )
     msg["From"] = alerts.smtp_from or f"maraude@{alerts.smtp_host}"
     msg["To"] = ", ".join(alerts.smtp_to)
-    msg.set_content(
-        f"{payload['text']}\n\nPrenez-le en charge ou confiez-le à quelqu'un "
-        "maintenant. Le texte du message n'est lisible que dans le tableau de bord.\n"
-    )
+    msg.set_content(email_body(payload))
     with smtplib.SMTP(alerts.smtp_host, alerts.smtp_port, timeout=TIMEOUT) as smtp:
         if alerts.smtp_starttls:
             smtp.starttls()

@@ -18,6 +18,7 @@ from dashboard.pages import parts, wording
 from dashboard.queries import PLATFORMS
 from maraude.config import Config
 from maraude.db import CHANNELS, ROLES
+from maraude.inert import csv_cell
 
 User = dict[str, Any]
 
@@ -196,7 +197,7 @@ def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -
                 "n°": r["id"],
                 "reçue le": r["received_on"],
                 "canal": wording.CHANNELS.get(r["channel"], r["channel"]),
-                "référence": r["reference"],
+                "référence": csv_cell(r["reference"]),  # typed from a letter
                 "traitée le": (r["acted_at"] or "")[:10],
                 "confirmée le": r["confirmed_on"] or "",
             }

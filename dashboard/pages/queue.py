@@ -7,7 +7,7 @@ import logging
 
 import streamlit as st
 
-from dashboard import actions, queries
+from dashboard import actions, auth, queries
 from dashboard.pages import parts, wording
 from maraude.db import LEAD_STATUSES, now_iso
 
@@ -91,7 +91,7 @@ def row(lead: dict) -> None:
             st.switch_page(LEAD_PAGE)
 
 
-@st.fragment(run_every="30s")
+@auth.live_fragment("30s")  # re-checks the user (enabled, not idle) every run
 def live_queue() -> None:
     if user["role"] in ALERT_ROLES:
         minutes = config.alerts.crisis_unclaimed_minutes

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from maraude.inert import md_escape
 from maraude.rights import Amount, Right
 
 LABELS = {"crisis": "crise", "distress": "détresse", "rights": "droits"}
@@ -194,7 +195,9 @@ def source_state(row: dict[str, Any]) -> str:
 def alert_line(crises: list[dict[str, Any]]) -> str:
     """The seniors' banner: every crisis lead left unclaimed, with its wait."""
     items = [
-        f"lead {c['id']} ({c['platform']}, {c['age_minutes']} min)" for c in crises
+        # platform is outside text (an import file sets it): escaped, never markdown
+        f"lead {c['id']} ({md_escape(c['platform'], 40)}, {c['age_minutes']} min)"
+        for c in crises
     ]
     return (
         f"**{len(crises)} message(s) de crise sans prise en charge** : "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,8 +19,16 @@ from tests.dashboard.dashboard_seed import APP, PASSWORD, seed, sign_in
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Failed sign-ins would sleep: record the delays instead, and reset counters."""
     delays: list[float] = []
-    monkeypatch.setattr(auth, "_sleep", delays.append)
-    auth._failures.clear()
+    offset = [0.0]
+
+    def sleep(seconds: float) -> None:  # time passes, instantly
+        delays.append(seconds)
+        offset[0] += seconds
+
+    monkeypatch.setattr(auth, "_sleep", sleep)
+    start = time.monotonic()  # the throttle's clock moves only when it sleeps
+    monkeypatch.setattr(auth, "_clock", lambda: start + offset[0])
+    auth._throttle.clear()
     return delays
 
 
