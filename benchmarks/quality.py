@@ -11,10 +11,13 @@ Prints markdown tables, ready for the model card and docs/benchmarks.md:
 * false alarms on French text written by others and not about distress
   (emodift-fr tweets, xed-fr film subtitles): the share made leads and labelled
   crisis;
-* with ``--dreaddit`` (slow: about 3 minutes on 2 cores), a model trained on
-  Dreaddit's train split with our own training function
-  (``--held-out-share 0``, distress = Dreaddit's stress label) and scored on its
-  test split.
+* with ``--dreaddit`` (slow: about 1 minute on a quiet 2-core machine, 7 under
+  load), a model trained on Dreaddit's train split with our own training
+  function (``--held-out-share 0``, distress = Dreaddit's stress label) and
+  scored on its test split; ``make bench`` includes it.
+
+The rest takes about 1.5 minutes of CPU (4 minutes under load), mostly the
+7,556 subtitles of xed-fr.
 
 Sets under ``../shared`` are skipped, with the reason, when absent. No text is
 printed, only figures.
