@@ -101,8 +101,8 @@ def _zeeschuimer(obj: dict[str, Any], source: str) -> PostItem:
     if platform == "tiktok":
         text, author = data.get("desc"), _get(data, "author", "uniqueId")
         created = data.get("createTime")
-        if author and native:
-            url = f"https://www.tiktok.com/@{author}/video/{native}"
+        if native:  # the handle-free form: TikTok redirects it to the video
+            url = f"https://www.tiktok.com/@/video/{native}"  # (docs/privacy.md)
     elif platform == "instagram":
         text = _get(data, "caption", "text")
         author, created = _get(data, "user", "username"), data.get("taken_at")

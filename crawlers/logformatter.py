@@ -8,24 +8,41 @@ only, so ``--log-level DEBUG`` never writes what a person wrote.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
+# A Bluesky DID names one person for good (did:plc:…, did:web:host): never logged.
+_DID = re.compile(r"did(?::|%3A)(?:plc|web)(?::|%3A)[A-Za-z0-9._%-]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with Bluesky DIDs replaced by ``did:…``."""
+    return _DID.sub("did:…", text)
+
 
 def _label(item: Any) -> str:
     platform = getattr(item, "platform", "?")
-    native_id = getattr(item, "native_id", "?")
+    native_id = redact(str(getattr(item, "native_id", "?")))
     return f"{platform} post {native_id}"
 
 
 class PrivacyLogFormatter(LogFormatter):
+    def crawled(self, request: Any, response: Any, spider: Any) -> LogFormatterResult:
+        result = super().crawled(request, response, spider)
+        args = dict(result["args"])
+        for key in ("request", "referer"):
+            if args.get(key) is not None:
+                args[key] = redact(str(args[key]))
+        return {**result, "args": args}
+
     def scraped(self, item: Any, response: Any, spider: Any) -> LogFormatterResult:
         url = getattr(response, "url", "")
         return {
             "level": logging.DEBUG,
             "msg": "Scraped %(item)s from %(url)s",
-            "args": {"item": _label(item), "url": url},
+            "args": {"item": _label(item), "url": redact(url)},
         }
 
     def dropped(
@@ -34,7 +51,7 @@ class PrivacyLogFormatter(LogFormatter):
         return {
             "level": logging.INFO,
             "msg": "Dropped %(item)s: %(reason)s",
-            "args": {"item": _label(item), "reason": str(exception)},
+            "args": {"item": _label(item), "reason": redact(str(exception))},
         }
 
     def item_error(

@@ -3,6 +3,11 @@
 Every cached read is keyed on the database path, so two databases never share
 results, and lives a few seconds only, so the queue stays live. Writes go through
 :mod:`dashboard.actions`, then :func:`clear`.
+
+Every read is fetched whole (lists, never an open cursor), so the shared
+connection holds no read transaction between refreshes: ``maraude purge``'s
+WAL checkpoint can then empty the ``-wal`` file while the dashboard runs
+(tests/reliability/test_purge_erases.py renders pages, then checks it).
 """
 
 from __future__ import annotations

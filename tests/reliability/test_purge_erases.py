@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from maraude import db as mdb
 from maraude.cli import cli
 from maraude.db import retention
+from maraude.db.core import wal_checkpoint
 from maraude.errors import PurgeIncompleteError
 
 
@@ -148,3 +149,31 @@ def test_a_reader_holding_a_transaction_makes_purge_say_so(tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
     data = _files_bytes(path)
     assert [w for w in purged if w[3:].encode() in data] == []
+
+
+def test_the_running_dashboard_holds_no_read_transaction_between_refreshes(
+    tmp_path, monkeypatch
+):
+    """Render the queue and a lead page (AppTest, in this process, with the
+    dashboard's shared connection), then purge from another connection: the
+    checkpoint must complete at once."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import auth
+    from tests.dashboard.dashboard_seed import APP, seed
+
+    path = tmp_path / "dash.db"
+    monkeypatch.setenv("MARAUDE_DB", str(path))
+    leads = seed(path, rich=True)
+    monkeypatch.setattr(auth, "_sleep", lambda s: None)
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.run()
+    at.session_state[auth.SESSION_KEY] = "sam"
+    at.run()
+    at.session_state["lead_id"] = next(iter(leads.values()))
+    at.switch_page("pages/lead.py").run()
+    assert not at.exception
+    database = mdb.open_db(path)
+    database.execute("UPDATE posts SET text = 'x' WHERE id = 1")  # some WAL frames
+    assert wal_checkpoint(database, 0.5)  # no reader in the way
+    database.close()
