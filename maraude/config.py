@@ -115,6 +115,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             f"{path} is not UTF-8 text (byte {e.start}): TOML files must be UTF-8. "
             "Save it again as UTF-8 (e.g. iconv -f latin1 -t utf-8)."
         ) from None
+    except ValueError as e:  # e.g. an integer of thousands of digits
+        raise ConfigError(f"{path} holds a value Maraude cannot read ({e}).") from None
     except RecursionError:
         raise ConfigError(
             f"{path} holds arrays or tables nested too deeply to read: "

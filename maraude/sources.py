@@ -161,6 +161,11 @@ def load_sources(path: str | Path) -> list[Source]:
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}.") from None
+    except (ValueError, RecursionError, OSError) as e:  # not UTF-8, too deep…
+        raise ConfigError(
+            f"Cannot read the sources file {path} ({type(e).__name__}): save it "
+            "as UTF-8 TOML, sources nested at most two levels deep."
+        ) from None
     entries = data.get("sources", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: 'sources' must be a list of [[sources]] tables.")
