@@ -94,7 +94,9 @@ def html_to_text(markup: str) -> str:
     lines, quotes of other posts marked (see the module's docstring)."""
     if not markup or not markup.strip():
         return ""
-    root = Selector(text=markup).root
+    # type="html": parsel would read "42" or "[1]" as JSON, whose root is no
+    # element; lone surrogates cannot reach lxml (it encodes to UTF-8).
+    root = Selector(text=clean_str(markup), type="html").root
     body = root.find("body")
     parts: list[str] = []
     try:

@@ -108,6 +108,8 @@ class Hostile:
             if "since" in q:
                 rows = [r for r in rows if r["indexedAt"] >= q["since"][0][:19]]
             return json.dumps({"posts": rows}).encode(), json_type
+        if path == "/r/lent/new.json":
+            return json.dumps(_listing()).encode(), json_type
         if path.startswith("/bomb/"):
             return _bomb(), {**json_type, "Content-Encoding": "gzip"}
         if path == "/feed.xml":
@@ -133,6 +135,25 @@ def _mastodon_rows(rows: list[dict], q: dict[str, list[str]]) -> list[dict]:
 
 def _mastodon(rows: list[dict], q: dict[str, list[str]]) -> bytes:
     return json.dumps(_mastodon_rows(rows, q)).encode()
+
+
+def _listing() -> dict[str, Any]:
+    now = int(BASE.timestamp())
+    children = [
+        {
+            "kind": "t3",
+            "data": {
+                "id": f"x{i}",
+                "title": f"titre {i}",
+                "selftext": f"message {i} : plus rien pour manger",
+                "author": f"u{i}",
+                "created_utc": now - i * 60,
+                "permalink": f"/r/lent/comments/x{i}/t/",
+            },
+        }
+        for i in range(4, 0, -1)
+    ]
+    return {"kind": "Listing", "data": {"after": None, "children": children}}
 
 
 _BOMB: list[bytes] = []
@@ -199,6 +220,8 @@ def _toml(hostile: Hostile, *sources: str) -> str:
         "bomb": f'platform = "reddit"\nsubreddits = ["x"]\n'
         f'base_url = "{hostile.base_url}/bomb"',
         "feed": f'platform = "rss"\nurl = "{hostile.base_url}/feed.xml"',
+        "lent": f'platform = "reddit"\nsubreddits = ["lent"]\n'
+        f'base_url = "{hostile.base_url}"',
     }
     return "\n".join(f'[[sources]]\nname = "{s}"\n{known[s]}\n' for s in sources)
 
@@ -241,6 +264,28 @@ def test_errors_are_counted_per_source_and_a_gzip_bomb_is_an_error(
     assert runs["bomb"]["status"] == "errors"
     assert runs["bomb"]["errors"] >= 1
     assert "DOWNLOAD_MAXSIZE" in result.stderr
+
+
+def test_a_storage_error_loses_no_reddit_post(hostile, db_path, tmp_path):
+    database = mdb.open_db(db_path)
+    database.execute(  # the disk refuses one post (a real sqlite3 error)
+        "CREATE TRIGGER refuse BEFORE INSERT ON posts WHEN NEW.native_id = 'x3' "
+        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+    )
+    database.conn.commit()
+    database.close()
+    first = run_crawl(db_path, _toml(hostile, "lent"), tmp_path)
+    assert "Traceback" not in first.stderr
+    assert first.returncode == 1
+    assert _native_ids(db_path, "reddit") == {"x1", "x2", "x4"}
+    assert "rejected reddit post x3" in first.stderr  # its id and reason, no text
+    database = mdb.open_db(db_path)
+    database.execute("DROP TRIGGER refuse")
+    database.conn.commit()
+    database.close()
+    second = run_crawl(db_path, _toml(hostile, "lent"), tmp_path)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert _native_ids(db_path, "reddit") == {"x1", "x2", "x3", "x4"}
 
 
 def test_a_malformed_feed_keeps_its_last_whole_entry(hostile, db_path, tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawlers.imports import import_file
@@ -76,3 +77,53 @@ def test_cli_import_reports_counts_and_errors(db_path):
     assert result.exit_code == 1, result.output
     assert "Read 5 records: 3 new" in result.output
     assert "line 4: not JSON" in result.output
+
+
+HOSTILE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "hostile"
+
+
+@pytest.mark.skipif(
+    not (HOSTILE / "import-bad-author.jsonl").is_file(),
+    reason="needs ../shared/fixtures/hostile (the shared fixtures checkout)",
+)
+def test_a_numeric_author_costs_no_other_record(db_path):
+    # Issue #11 item 4: this file stopped the import at line 2 with a traceback.
+    result = import_file(HOSTILE / "import-bad-author.jsonl", "fb", db_path, SECRET)
+    database = mdb.open_db(db_path)
+    ids = {r["native_id"] for r in database.query("SELECT native_id FROM posts")}
+    assert {"1", "3"} <= ids
+    assert ids == {"1", "2", "3"}  # the number became a string, then a hash
+    assert result.errors == []
+    assert "100004567890" not in "\n".join(database.iterdump())
+
+
+def test_the_cli_exits_1_on_malformed_records_and_0_on_filtered_ones(db_path, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"platform": "facebook", "native_id": "1", "text": "ok"}\n'
+        '{"platform": "facebook", "native_id": "2", "text": "t", "url": ["x"]}\n'
+        '{"platform": "facebook", "native_id": "3", "text": "ok trois"}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["import", str(bad), "--source", "s", "--db", str(db_path)]
+    )
+    assert result.exit_code == 1
+    assert "line 2: url is a list" in result.output
+    database = mdb.open_db(db_path)
+    assert mdb.crawl_runs(database)[0]["status"] == "errors"
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"platform": "facebook", "native_id": "4", "text": "  "}\n')
+    result = CliRunner().invoke(
+        cli, ["import", str(empty), "--source", "s", "--db", str(db_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 dropped" in result.output
+
+
+def test_a_file_with_no_record_is_an_error(db_path, tmp_path):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("just one line without a newline", encoding="utf-8")
+    result = import_file(odd, "s", db_path, SECRET)
+    assert result.read == 0
+    assert "no record found" in result.errors[0]
