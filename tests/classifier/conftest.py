@@ -63,6 +63,16 @@ RIGHTS = [
     ),
     ("j'ose pas demander l'AAH, trop de paperasse à la MDPH", "aah", "non_demande"),
     ("mon dossier AAH est bloqué depuis un an à la MDPH", "aah", "non_reception"),
+    (
+        "depuis mon divorce la caf n'a jamais recalculé mes apl, personne m'a rien dit",
+        "aides_logement",
+        "non_proposition",
+    ),
+    (
+        "ma mère a 70 ans et sa caisse de retraite lui a jamais parlé de l'aspa",
+        "aspa",
+        "non_proposition",
+    ),
 ]
 NEUTRAL = [
     "super match hier soir, quelle ambiance au stade",
