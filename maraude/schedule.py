@@ -123,7 +123,8 @@ def run_job(
         ),
         check=False,
     )
-    if crawl.returncode == 0 and classify:
+    # A crawl with errors exits 1 but keeps what it stored: classify that too.
+    if classify:
         subprocess.run(  # noqa: S603
             _maraude(*common, "classify", "--db", str(db_path)), check=False
         )
