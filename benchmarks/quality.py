@@ -55,6 +55,14 @@ def _num(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _strip(result: dict[str, Any]) -> dict[str, Any]:
     """The figures without the worst errors (they quote texts)."""
     out = {k: v for k, v in result.items() if k != "worst_errors"}
@@ -283,7 +291,7 @@ def run(
     sets, skipped = labelled_sets(model)
     alarms, more = false_alarms(model)
     figures: dict[str, Any] = {
-        "model": str(model_dir),
+        "model": _shown(Path(model_dir)),
         "version": model.version_,
         "date": dt.datetime.now(dt.UTC).date().isoformat(),
         "sets": sets,
