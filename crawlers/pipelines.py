@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import call_later
 
 from crawlers.items import PostItem
+from crawlers.logformatter import redact
 from crawlers.storage import release_db, shared_db
 from crawlers.text import clean_str, guess_lang, normalise
 from maraude import db as mdb
@@ -206,10 +207,10 @@ class NormalisePipeline:
 
 def _reject(spider: Any, item: PostItem, reason: str) -> None:
     name = f"{getattr(item, 'platform', '?')} post {getattr(item, 'native_id', '?')}"
-    if hasattr(spider, "reject"):
-        spider.reject(name, getattr(item, "url", None), reason)
+    if hasattr(spider, "reject"):  # by id: a post's URL may hold a handle
+        spider.reject(name, None, reason)
     else:
-        logger.error("rejected %s: %s", name, reason)
+        logger.error("rejected %s: %s", redact(name), reason)
 
 
 class PseudonymisePipeline(_StatsMixin):

@@ -14,6 +14,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import MALFORMED
+from crawlers.logformatter import redact
 from crawlers.storage import release_db, shared_db
 from crawlers.walk import FeedWalk
 from maraude import db as mdb
@@ -86,12 +87,17 @@ class SourceSpider(scrapy.Spider):
         """Record an item that cannot be parsed or stored (an error, counted).
 
         The run keeps its high-water marks (see :meth:`hold_marks`), so the item
-        is read again next run. Never give post text as ``reason``.
+        is read again next run. Never give post text as ``reason``, nor a
+        post's own URL (it may hold a handle): the page's URL, or None.
         """
         self.failures += 1
         self.crawler.stats.inc_value("maraude/rejected")
         self.logger.error(
-            "rejected %s of source %s at %s: %s", what, self.source.name, url, reason
+            "rejected %s of source %s%s: %s",
+            redact(what),
+            self.source.name,
+            f" at {redact(url)}" if url else "",
+            redact(reason),
         )
 
     def parse_item(

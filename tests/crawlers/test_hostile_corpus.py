@@ -11,17 +11,25 @@ are stored, and the hostile one is stored (repaired), rejected with a reason
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.exceptions import DropItem
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.imports import import_file
 from crawlers.items import PostItem
-from crawlers.pipelines import normalise_item, post_row, pseudonymise_item
+from crawlers.pipelines import (
+    NormalisePipeline,
+    normalise_item,
+    post_row,
+    pseudonymise_item,
+)
 from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.discourse import DiscourseSpider
 from crawlers.spiders.mastodon import MastodonSpider
@@ -136,3 +144,67 @@ def test_a_hostile_record_costs_no_good_one(case, db_path, tmp_path):
     assert run["errors"] == len(result.errors)
     for error in result.errors:  # each names its line and says why
         assert f"{case.name}, line " in error or "no record found" in error
+
+
+def _discourse_page(bad: bool) -> bytes:
+    posts = [
+        {
+            "id": 100 + i,
+            "topic_id": 10 + i,
+            "post_number": 1,
+            "username": f"u{i}",
+            "cooked": f"<p>message bon {i}</p>",
+            "created_at": "2025-11-24T10:00:00.000Z",
+        }
+        for i in (3, 2, 1)
+    ]
+    if bad:  # a reply whose replied-to number is a list: rejected
+        posts[1].update(post_number=2, reply_to_post_number=[1])
+    return json.dumps({"latest_posts": posts}).encode()
+
+
+def _run_discourse_page(db_path: Path, bad: bool) -> tuple[int, dict[str, Any]]:
+    """One run over one page: (items that failed, the source's saved state)."""
+    spider = _spider("discourse", db_path)
+    spider.crawler.spider = spider
+    normalise = NormalisePipeline.from_crawler(spider.crawler)
+    for item in _items(spider, "discourse", _discourse_page(bad)):
+        with contextlib.suppress(DropItem):
+            normalise.process_item(item)
+    spider.closed("finished")  # releases the spider's connection
+    database = mdb.open_db(db_path)
+    try:
+        return spider.failures, mdb.get_source_state(database, "bad-discourse")
+    finally:
+        database.close()
+
+
+def test_marks_stay_until_a_failed_item_is_read_again_then_give_up(db_path):
+    """Discourse, as every walk: the mark moves only past stored or given-up posts."""
+    failures, state = _run_discourse_page(db_path, bad=True)
+    assert failures == 1
+    assert "posts" not in state.get("feeds", {})  # no mark claims the bad post
+    assert state["held_runs"] == 1
+    assert _run_discourse_page(db_path, bad=True)[1]["held_runs"] == 2
+    _, state = _run_discourse_page(db_path, bad=True)  # third run in a row
+    assert "held_runs" not in state  # given up, with an error
+    assert state["feeds"]["posts"]["gaps"][0]["head"] == 103  # the mark moved
+
+
+def test_a_clean_run_after_a_held_one_moves_the_mark(db_path):
+    _run_discourse_page(db_path, bad=True)
+    failures, state = _run_discourse_page(db_path, bad=False)
+    assert failures == 0
+    # Page 1 read down to post 101; the next page (a cursor) is still to read.
+    assert state["feeds"]["posts"]["gaps"][0]["head"] == 103
+    assert "held_runs" not in state
+
+
+def test_a_field_that_is_not_text_is_rejected_by_the_pipeline(db_path):
+    spider = _spider("reddit", db_path)
+    spider.crawler.spider = spider
+    item = PostItem("reddit", "127.0.0.1", "s", "x1", "texte", url=["a"])  # type: ignore[arg-type]
+    with pytest.raises(DropItem, match="url is a list"):
+        NormalisePipeline.from_crawler(spider.crawler).process_item(item)
+    assert spider.failures == 1
+    assert spider.crawler.stats.get_value("maraude/rejected") == 1
