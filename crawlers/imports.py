@@ -5,7 +5,10 @@
 * the **NDJSON** that the Zeeschuimer browser extension exports (as used with
   4CAT): one object per line with ``source_platform`` and the platform's own
   item in ``data``; TikTok, Instagram, X/Twitter, Threads and LinkedIn items are
-  understood, other platforms through common field names;
+  understood in the shapes the extension exports (:mod:`crawlers.zeeschuimer`),
+  other platforms through common field names. Promoted posts (ads) are not
+  stored, only counted (``ads``); a retweet stores its original (once) and is
+  linked to it (``retweets``), not stored as a post of its own;
 * our **JSON Lines** format: one object per line with ``platform``,
   ``native_id``, ``text`` and optionally ``site``, ``url``, ``title``,
   ``author``, ``created_at`` (ISO-8601), ``parent_native_id``,
@@ -18,7 +21,8 @@ its number and skipped; the import goes on: one bad record never costs a good
 one. Lines over 1 MB are skipped unread (:mod:`maraude.lines`), numbers become
 strings, a list or an object where a string belongs is an error, lone
 surrogates are repaired. The run is always finished in ``crawl_runs``
-(``errors`` when a record could not be read).
+(``errors`` when a record could not be read). Copies of posts already stored
+(a cross-post) are then linked to them (:mod:`crawlers.dedupe`): one lead.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.dedupe import link_copies
 from crawlers.items import MALFORMED, PostItem
 from crawlers.pipelines import normalise_item, post_row, pseudonymise_item
+from crawlers.zeeschuimer import Retweet, read_item
+from crawlers.zeeschuimer import iso_time as _iso
+from crawlers.zeeschuimer import scalar as _scalar
 from maraude import db as mdb
 from maraude.errors import InputError
 from maraude.lines import MAX_LINE_BYTES, LineError, bounded_lines, parse_json_line
@@ -52,101 +59,9 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     dropped: int = 0
+    ads: int = 0  # promoted posts: dropped, counted apart
+    retweets: int = 0  # linked to their original, not stored as posts
     errors: list[str] = field(default_factory=list)
-
-
-def _iso(value: Any) -> str | None:
-    """ISO-8601 UTC from epoch seconds or milliseconds, or an ISO/Twitter date."""
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    try:
-        if number is not None:
-            stamp = datetime.fromtimestamp(
-                number / 1000 if number > 1e11 else number, UTC
-            )
-        else:
-            text = str(value)
-            try:
-                stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                stamp = datetime.strptime(text, "%a %b %d %H:%M:%S %z %Y")
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _get(data: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _zeeschuimer(obj: dict[str, Any], source: str) -> PostItem:
-    """A Zeeschuimer item (``source_platform`` + the platform's ``data``)."""
-    platform_host = _scalar(obj, "source_platform").lower()
-    data = obj.get("data") or {}
-    if not isinstance(data, dict):
-        raise InputError(f'"data" is a {type(data).__name__}, not an object')
-    platform = platform_host.split(".")[0] or "import"
-    native = str(obj.get("item_id") or data.get("id") or "")
-    text = author = created = url = None
-    if platform == "tiktok":
-        text, author = data.get("desc"), _get(data, "author", "uniqueId")
-        created = data.get("createTime")
-        if native:  # the handle-free form: TikTok redirects it to the video
-            url = f"https://www.tiktok.com/@/video/{native}"  # (docs/privacy.md)
-    elif platform == "instagram":
-        text = _get(data, "caption", "text")
-        author, created = _get(data, "user", "username"), data.get("taken_at")
-        if data.get("code"):
-            url = f"https://www.instagram.com/p/{data['code']}/"
-    elif platform in ("twitter", "x"):
-        legacy = data.get("legacy") or data
-        text, created = (
-            legacy.get("full_text") or legacy.get("text"),
-            legacy.get("created_at"),
-        )
-        author = _get(data, "core", "user_results", "result", "legacy", "screen_name")
-        native = str(data.get("rest_id") or native)
-        url = f"https://x.com/i/status/{native}" if native else None
-        platform = "x"
-    else:
-        text = data.get("text") or data.get("caption") or data.get("body")
-        if isinstance(text, dict):
-            text = text.get("text")
-        author = _get(data, "user", "username") or data.get("author")
-        created = data.get("created_at") or data.get("taken_at")
-        url = data.get("url")
-    if not native:
-        raise InputError("no item id")
-    return PostItem(
-        platform=platform,
-        site=platform_host or platform,
-        source=source,
-        native_id=native,
-        text=str(text or ""),
-        url=url or obj.get("source_url"),
-        author=str(author) if author else None,
-        created_at=_iso(created),
-    )
-
-
-def _scalar(obj: dict[str, Any], key: str) -> str:
-    """``obj[key]`` as a string ("" when absent); a list or object is refused."""
-    value = obj.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise InputError(f'"{key}" is a {type(value).__name__}, not a string')
-    return value if isinstance(value, str) else str(value)
 
 
 def _generic(obj: dict[str, Any], source: str) -> PostItem:
@@ -247,6 +162,7 @@ def import_file(path: Path, source: str, db_path: Path, secret: str) -> ImportRe
                 f"{path.name}: no record found: expected JSON Lines (one object per "
                 "line) or CSV with a header line (platform,native_id,text,…)"
             )
+        link_copies(database)  # a cross-post already stored makes no new lead
         status = "errors" if result.errors else "ok"
     finally:
         mdb.finish_crawl_run(
@@ -283,13 +199,56 @@ def _import_one(
     (empty or opted out: filtered, not an error)."""
     if obj is None:
         raise InputError(error)
-    parse = _zeeschuimer if "source_platform" in obj else _generic
-    item = normalise_item(parse(obj, source))
+    parsed = (
+        read_item(obj, source) if "source_platform" in obj else _generic(obj, source)
+    )
+    if isinstance(parsed, Retweet):
+        return _import_retweet(database, parsed, secret, optout, old_keys)
+    if not isinstance(parsed, PostItem):  # AD: a promoted post
+        return "ads"
+    return _store(database, parsed, secret, optout, old_keys)
+
+
+def _store(
+    database: Any,
+    item: PostItem,
+    secret: str,
+    optout: set[str],
+    old_keys: list[str],
+) -> str:
+    item = normalise_item(item)
     if not item.text and not item.title:
         return "dropped"
     if not pseudonymise_item(item, secret, optout, old_keys):
         return "dropped"
     return str(mdb.upsert_post(database, post_row(item)))
+
+
+def _import_retweet(
+    database: Any,
+    retweet: Retweet,
+    secret: str,
+    optout: set[str],
+    old_keys: list[str],
+) -> str:
+    """Store the retweeted post (once) and link the retweet to it: ``retweets``,
+    or ``dropped`` when the original is (empty or opted out)."""
+    original = retweet.original
+    if _store(database, original, secret, optout, old_keys) == "dropped":
+        return "dropped"
+    post_id = mdb.post_id(
+        database, original.platform, original.site, original.native_id
+    )
+    if post_id is not None:
+        mdb.link_unstored_copy(
+            database,
+            post_id,
+            platform=original.platform,
+            site=retweet.site,
+            native_id=retweet.native_id,
+            url=retweet.url,
+        )
+    return "retweets"
 
 
 def _has_content(path: Path) -> bool:

@@ -88,6 +88,10 @@ def run_crawl(
         process.crawl(crawler, source=source)
         crawlers.append((source, crawler))
     process.start()
+    if pipelines:  # copies of one post, through two feeds, make one lead (#15)
+        from crawlers.dedupe import link_copies_at
+
+        link_copies_at(db_path)
     results = []
     for source, crawler in crawlers:
         stats = crawler.stats

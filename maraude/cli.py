@@ -246,6 +246,7 @@ def import_(db_path: str | None, file: str, source: str) -> None:
     click.echo(
         f"Read {result.read} records: {result.new} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.dropped} dropped, "
+        f"{result.ads} ads dropped, {result.retweets} retweets linked, "
         f"{len(result.errors)} errors."
     )
     for error in result.errors[:20]:

@@ -36,6 +36,14 @@ from maraude.db.core import (
     set_meta,
     translate_busy,
 )
+from maraude.db.duplicates import (
+    copies_of,
+    link_copy,
+    link_unstored_copy,
+    merge_leads,
+    original_of,
+    post_id,
+)
 from maraude.db.embeddings import get_embeddings, post_text, put_embeddings
 from maraude.db.labelling import (
     add_item_label,
@@ -123,6 +131,7 @@ __all__ = [
     "claim_next",
     "cohen_kappa",
     "confirm_optout_request",
+    "copies_of",
     "count_unscored",
     "counts",
     "crawl_health",
@@ -151,12 +160,15 @@ __all__ = [
     "label_item",
     "labels",
     "leads_per_day",
+    "link_copy",
+    "link_unstored_copy",
     "list_leads",
     "list_users",
     "log_optout_request",
     "mark_not_relevant",
     "mark_optout_acted",
     "mark_replied",
+    "merge_leads",
     "migrations",
     "next_batch",
     "now_iso",
@@ -165,7 +177,9 @@ __all__ = [
     "optout_counts",
     "optout_hashes",
     "optout_requests",
+    "original_of",
     "outcome_summary",
+    "post_id",
     "post_text",
     "purge",
     "put_embeddings",

@@ -25,6 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from maraude.db.core import dumps, now_iso
+from maraude.db.duplicates import copies_of, lead_post_id
 from maraude.db.schema import OPEN_STATUSES
 from maraude.errors import ClaimError
 
@@ -110,8 +111,10 @@ def save_predictions(
             if crisis and level not in CRISIS_LEVELS:  # from an older model
                 old_review = (p.get("explanation") or {}).get("crisis_review")
                 level = "possible" if old_review else "sure"
+            # Copies of one post make one lead (maraude.db.duplicates).
+            target = lead_post_id(db, p["post_id"])
             existed = db.execute(
-                "SELECT 1 FROM leads WHERE post_id = ?", [p["post_id"]]
+                "SELECT 1 FROM leads WHERE post_id = ?", [target]
             ).fetchone()
             score = max(p["distress"], p["crisis"], p["rights"])
             db.execute(
@@ -134,7 +137,7 @@ def save_predictions(
                 "model_version = excluded.model_version, "
                 "updated_at = excluded.updated_at",
                 [
-                    p["post_id"],
+                    target,
                     crisis,
                     score,
                     dumps(p["labels"]),
@@ -144,13 +147,13 @@ def save_predictions(
                     model_version,
                     now,
                     now,
-                    p["post_id"],
+                    target,
                     level,
                 ],
             )
             db.execute(
                 f"UPDATE leads SET priority = {PRIORITY_SQL} WHERE post_id = ?",
-                [p["post_id"]],
+                [target],
             )
             if existed:
                 raised += 1
@@ -237,6 +240,7 @@ def get_lead(db: Database, lead_id: int) -> dict[str, Any] | None:
         {"distress": pred[0], "crisis": pred[1], "rights": pred[2]} if pred else {}
     )
     lead["explanation"] = json.loads(pred[3]) if pred else {}
+    lead["copies"] = copies_of(db, lead["post_id"])  # "aussi vu à …"
     return lead
 
 

@@ -306,3 +306,32 @@ def m006_crisis_level(db: Database) -> None:
     db.execute("ALTER TABLE leads DROP COLUMN crisis_review")
     # Stored priorities counted the old flag: the next read recomputes them.
     db.execute("DELETE FROM meta WHERE key = 'priorities_at'")
+
+
+@migrations()
+def m007_post_links(db: Database) -> None:
+    """Copies of one post (two feeds, a retweet, a cross-post) linked to the
+    first copy stored, so they make one lead (contracts.md, docs/contracts.md).
+
+    ``copy_id`` is the stored copy, or NULL for a copy that is not stored as a
+    post (a retweet: only its address is kept). ``kind``: ``exact`` (same
+    normalised text), ``near`` (MinHash estimate of the Jaccard similarity of
+    word shingles at or above the threshold) or ``retweet``.
+    """
+    db.execute(
+        """
+        CREATE TABLE post_links (
+            id INTEGER PRIMARY KEY,
+            original_id INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+            copy_id INTEGER UNIQUE REFERENCES posts(id) ON DELETE CASCADE,
+            platform TEXT NOT NULL,
+            site TEXT NOT NULL,
+            native_id TEXT NOT NULL,
+            url TEXT,
+            kind TEXT NOT NULL CHECK (kind IN ('exact', 'near', 'retweet')),
+            similarity REAL,
+            linked_at TEXT NOT NULL,
+            UNIQUE (platform, site, native_id)
+        )"""
+    )
+    db.execute("CREATE INDEX post_links_original ON post_links(original_id)")
