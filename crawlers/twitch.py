@@ -1,0 +1,360 @@
+"""Twitch chat: an anonymous, read-only IRC client (asyncio + TLS, no dependency).
+
+Scrapy has no IRC, so this reader lives beside the spiders; the ``twitch``
+spider (:mod:`crawlers.spiders.twitch`) turns what it hears into posts that go
+through the same item pipeline and crawl-run record as every other source.
+
+The client follows Twitch's documentation: TLS to ``irc.chat.twitch.tv:6697``,
+the anonymous nick ``justinfan<digits>`` (no password, nothing can be sent to a
+channel), ``CAP REQ :twitch.tv/tags twitch.tv/commands``, then one ``JOIN`` per
+channel, at most :data:`JOINS_PER_WINDOW` per :data:`JOIN_WINDOW` seconds (the
+limit of an unverified account). It answers ``PING`` with ``PONG``, reconnects
+at once on ``RECONNECT`` and with an exponential back-off (1 s, 2 s, 4 s … up
+to :data:`MAX_BACKOFF`, with jitter) after a disconnection, and pings the server
+itself after :data:`IDLE_PING` seconds of silence, reconnecting when no answer
+comes. Chat has no history: what is said while the reader is away is not read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SERVER = "ircs://irc.chat.twitch.tv:6697"
+JOINS_PER_WINDOW = 20
+JOIN_WINDOW = 10.0
+MAX_BACKOFF = 60.0
+IDLE_PING = 300.0  # Twitch pings about every 5 minutes
+PONG_WAIT = 10.0
+CONNECT_TIMEOUT = 15.0
+MAX_LINE = 16_384  # Twitch's lines are at most ~8 KiB with tags
+
+_TAG_ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+
+
+class TwitchError(Exception):
+    """The chat server refused us (a login failure): reconnecting will not help."""
+
+
+@dataclass
+class IrcLine:
+    """One IRC line: IRCv3 tags, the prefix's nick, the command, its parameters."""
+
+    command: str
+    params: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    nick: str | None = None
+
+
+@dataclass
+class ChatMessage:
+    """A chat message (``PRIVMSG``) as the server sent it.
+
+    ``login`` is the author's handle: it exists only in memory until the
+    pipeline hashes it, and is never logged.
+    """
+
+    id: str
+    channel: str
+    login: str
+    text: str
+    sent_ms: int | None = None
+    reply_to: str | None = None
+    action: bool = False
+
+
+def unescape_tag(value: str) -> str:
+    """Undo IRCv3 tag escaping (``\\s`` → space, ``\\:`` → ``;`` …)."""
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char != "\\":
+            out.append(char)
+            continue
+        nxt = next(chars, "")
+        out.append(_TAG_ESCAPES.get(nxt, nxt))
+    return "".join(out)
+
+
+def parse_line(line: str) -> IrcLine:
+    """Parse one IRC line (without its CRLF). Raises ``ValueError`` when empty."""
+    tags: dict[str, str] = {}
+    rest = line
+    if rest.startswith("@"):
+        raw, _, rest = rest[1:].partition(" ")
+        for part in raw.split(";"):
+            key, _, value = part.partition("=")
+            if key:
+                tags[key] = unescape_tag(value)
+    rest = rest.lstrip(" ")
+    nick = None
+    if rest.startswith(":"):
+        prefix, _, rest = rest[1:].partition(" ")
+        nick = prefix.split("!", 1)[0] or None
+    trailing = None
+    if " :" in rest:
+        rest, _, trailing = rest.partition(" :")
+    elif rest.startswith(":"):
+        rest, trailing = "", rest[1:]
+    words = rest.split()
+    if not words:
+        raise ValueError("an IRC line without a command")
+    params = words[1:] + ([trailing] if trailing is not None else [])
+    return IrcLine(command=words[0].upper(), params=params, tags=tags, nick=nick)
+
+
+def chat_message(line: IrcLine) -> ChatMessage | None:
+    """The message a ``PRIVMSG`` line carries, or None (no id, no text)."""
+    if line.command != "PRIVMSG" or len(line.params) < 2:
+        return None
+    msg_id = line.tags.get("id")
+    login = line.nick or line.tags.get("login") or ""
+    text = line.params[1]
+    action = text.startswith("\x01ACTION ") and text.endswith("\x01")
+    if action:  # /me …
+        text = text[8:-1]
+    if not msg_id or not text.strip():
+        return None
+    sent = line.tags.get("tmi-sent-ts", "")
+    return ChatMessage(
+        id=msg_id,
+        channel=line.params[0].lstrip("#").lower(),
+        login=login,
+        text=text,
+        sent_ms=int(sent) if sent.isdigit() else None,
+        reply_to=line.tags.get("reply-parent-msg-id") or None,
+        action=action,
+    )
+
+
+def parse_server(url: str) -> tuple[str, int]:
+    """Host and port of an ``ircs://host:port`` URL (TLS only)."""
+    parsed = urlparse(url)
+    if parsed.scheme != "ircs" or not parsed.hostname:
+        raise ValueError(
+            f"{url!r} is not an ircs://host:port URL: Twitch chat is read over TLS "
+            "only (e.g. ircs://irc.chat.twitch.tv:6697)."
+        )
+    return parsed.hostname, parsed.port or 6697
+
+
+class JoinLimiter:
+    """At most ``limit`` JOINs in any ``window`` seconds (a sliding window)."""
+
+    def __init__(self, limit: int = JOINS_PER_WINDOW, window: float = JOIN_WINDOW):
+        self.limit, self.window = limit, window
+        self.sent: list[float] = []
+
+    def delay(self, now: float) -> float:
+        """Seconds to wait before the next JOIN may go (0: now)."""
+        self.sent = [t for t in self.sent if now - t < self.window]
+        if len(self.sent) < self.limit:
+            return 0.0
+        return self.sent[0] + self.window - now
+
+    def record(self, now: float) -> None:
+        self.sent.append(now)
+
+
+@dataclass
+class ChatStats:
+    """What one listening window did (counts only)."""
+
+    connections: int = 0
+    failed_connections: int = 0
+    reconnects: int = 0
+    messages: int = 0
+    lines: int = 0
+    malformed: int = 0
+
+
+class TwitchChat:
+    """Listen to the public chat of ``channels``, read-only and anonymous.
+
+    ``messages(seconds)`` yields each :class:`ChatMessage` heard during the
+    window; :meth:`stop` ends the window early (Ctrl-C, SIGTERM).
+    """
+
+    def __init__(
+        self,
+        channels: list[str],
+        *,
+        server: str = DEFAULT_SERVER,
+        ssl_context: ssl.SSLContext | None = None,
+        nick: str | None = None,
+        limiter: JoinLimiter | None = None,
+        max_backoff: float = MAX_BACKOFF,
+        idle_ping: float = IDLE_PING,
+    ) -> None:
+        self.channels = [c.lstrip("#").lower() for c in channels]
+        self.host, self.port = parse_server(server)
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.nick = nick or f"justinfan{random.randint(10_000, 99_999_999)}"
+        self.limiter = limiter or JoinLimiter()
+        self.max_backoff = max_backoff
+        self.idle_ping = idle_ping
+        self.stats = ChatStats()
+        self._queue: asyncio.Queue[ChatMessage | None] = asyncio.Queue()
+        self._stopped = False
+        self._fatal: TwitchError | None = None
+
+    def stop(self) -> None:
+        """End the listening window now (safe from a signal handler's loop callback)."""
+        if not self._stopped:
+            self._stopped = True
+            self._queue.put_nowait(None)
+
+    async def messages(self, seconds: float) -> AsyncIterator[ChatMessage]:
+        """Each message heard in the next ``seconds`` (or until :meth:`stop`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        task = asyncio.create_task(self._run())
+        try:
+            while not self._stopped:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    message = await asyncio.wait_for(self._queue.get(), left)
+                except TimeoutError:
+                    break
+                if message is None:
+                    break
+                yield message
+        finally:
+            self._stopped = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _run(self) -> None:
+        """Connect, listen, and reconnect (with back-off) until cancelled."""
+        failures = 0
+        while not self._stopped:
+            started = time.monotonic()
+            try:
+                reconnect_now = await self._session()
+            except TwitchError as e:
+                self._fatal = e
+                self.stop()
+                return
+            except (OSError, ssl.SSLError, TimeoutError, EOFError) as e:
+                self.stats.failed_connections += 1
+                logger.warning(
+                    "Twitch chat %s:%d: %s", self.host, self.port, e.__class__.__name__
+                )
+                reconnect_now = False
+            if self._stopped:
+                return
+            self.stats.reconnects += 1
+            if reconnect_now or time.monotonic() - started > self.max_backoff:
+                failures = 0  # a RECONNECT, or a connection that lived
+            if reconnect_now:
+                continue
+            wait = min(self.max_backoff, 2.0**failures) * random.uniform(0.8, 1.2)
+            failures += 1
+            logger.info("Twitch chat: reconnecting in %.1f s", wait)
+            await asyncio.sleep(wait)
+
+    async def _session(self) -> bool:
+        """One connection; True when the server asked us to reconnect."""
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(
+                self.host,
+                self.port,
+                ssl=self.ssl_context,
+                server_hostname=self.host,
+                limit=MAX_LINE,
+            ),
+            CONNECT_TIMEOUT,
+        )
+        self.stats.connections += 1
+        joiner: asyncio.Task[None] | None = None
+        try:
+            writer.write(
+                b"CAP REQ :twitch.tv/tags twitch.tv/commands\r\n"
+                + f"NICK {self.nick}\r\n".encode()
+            )
+            await writer.drain()
+            pinged = False
+            while True:
+                timeout = PONG_WAIT if pinged else self.idle_ping
+                try:
+                    raw = await asyncio.wait_for(reader.readline(), timeout)
+                except TimeoutError:
+                    if pinged:
+                        raise EOFError("no PONG") from None
+                    writer.write(b"PING :maraude\r\n")
+                    await writer.drain()
+                    pinged = True
+                    continue
+                except ValueError:  # a line over MAX_LINE
+                    raise EOFError("line too long") from None
+                if not raw:
+                    raise EOFError("closed by the server")
+                pinged = False
+                outcome = await self._handle(raw, writer)
+                if outcome == "welcome" and joiner is None:
+                    joiner = asyncio.create_task(self._join(writer))
+                elif outcome == "reconnect":
+                    return True
+        finally:
+            if joiner is not None:
+                joiner.cancel()
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError, asyncio.CancelledError):
+                await writer.wait_closed()
+
+    async def _handle(self, raw: bytes, writer: asyncio.StreamWriter) -> str:
+        self.stats.lines += 1
+        try:
+            line = parse_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        except ValueError:
+            self.stats.malformed += 1
+            return ""
+        command = line.command
+        if command == "PRIVMSG":
+            try:
+                message = chat_message(line)
+            except ValueError:
+                message = None
+            if message is None:
+                self.stats.malformed += 1
+            elif not self._stopped:
+                self.stats.messages += 1
+                self._queue.put_nowait(message)
+        elif command == "PING":
+            token = line.params[0] if line.params else "tmi.twitch.tv"
+            writer.write(f"PONG :{token}\r\n".encode())
+        elif command == "001":
+            return "welcome"
+        elif command == "RECONNECT":
+            logger.info("Twitch chat: the server asked to reconnect")
+            return "reconnect"
+        elif command == "NOTICE" and "authentication failed" in " ".join(line.params):
+            raise TwitchError(
+                "Twitch refused the anonymous login: check the source's server URL."
+            )
+        return ""
+
+    async def _join(self, writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        for channel in self.channels:
+            while (wait := self.limiter.delay(loop.time())) > 0:
+                await asyncio.sleep(wait)
+            self.limiter.record(loop.time())
+            writer.write(f"JOIN #{channel}\r\n".encode())
+            await writer.drain()
