@@ -137,7 +137,13 @@ def url_hash(secret: str, url: str) -> str:
 
 
 #: The host an author handle belongs to when no site is given (opt-out entries).
-DEFAULT_SITES = {"reddit": "www.reddit.com", "bluesky": "bsky.app", "telegram": "t.me"}
+DEFAULT_SITES = {
+    "reddit": "www.reddit.com",
+    "bluesky": "bsky.app",
+    "telegram": "t.me",
+    "twitch": "www.twitch.tv",
+    "youtube": "www.youtube.com",
+}
 
 
 def optout_entry(

@@ -26,6 +26,14 @@ PLATFORM_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "rss": {"url": str},
     "telegram": {"base_url": str, "channels": list},
     "forum": {"start_urls": list, "engine": str, "selectors": dict},
+    "twitch": {"base_url": str, "channels": list, "listen_minutes": (int, float)},
+    "youtube": {
+        "base_url": str,
+        "videos": list,
+        "channels": list,
+        "query": str,
+        "daily_quota": int,
+    },
 }
 
 FORUM_ENGINES = ("phpbb", "vbulletin", "xenforo", "forumotion", "smf", "invision")
@@ -39,6 +47,8 @@ REQUIRED_KEYS: dict[str, set[str]] = {
     "rss": {"url"},
     "telegram": {"channels"},
     "forum": {"start_urls"},
+    "twitch": {"channels"},
+    "youtube": set(),  # videos, channels or query: checked below
 }
 
 
@@ -124,8 +134,18 @@ def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
         settings.get("subreddits") or settings.get("query")
     ):
         missing = {"subreddits (or query)"}
+    if platform == "youtube" and not any(
+        settings.get(k) for k in ("videos", "channels", "query")
+    ):
+        missing = {"videos (or channels, or query)"}
     if missing:
         raise ConfigError(f"{where}: missing key(s) {', '.join(sorted(missing))}.")
+    minutes = settings.get("listen_minutes")
+    if minutes is not None and (isinstance(minutes, bool) or not 0 < minutes <= 1440):
+        raise ConfigError(
+            f"{where}: 'listen_minutes' must be a number of minutes above 0 and at "
+            "most 1440 (a day), e.g. 10."
+        )
     if platform == "forum":
         _check_forum(settings, where)
     for key, kind in (("enabled", bool), ("schedule", str)):

@@ -9,6 +9,8 @@ from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.reddit import RedditSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.telegram import TelegramSpider
+from crawlers.spiders.twitch import TwitchSpider
+from crawlers.spiders.youtube import YoutubeSpider
 
 SPIDERS = {
     "reddit": RedditSpider,
@@ -18,4 +20,6 @@ SPIDERS = {
     "rss": RssSpider,
     "forum": ForumSpider,
     "telegram": TelegramSpider,
+    "twitch": TwitchSpider,
+    "youtube": YoutubeSpider,
 }

@@ -7,7 +7,9 @@ Rules (days come from ``[privacy]`` in the config):
   ``closed_leads_days``, with their posts;
 * moderators' labels older than ``labels_days``; audit lines older than
   ``audit_days``;
-* any post whose author or URL is on the opt-out register, whatever its age.
+* any post whose author or URL is on the opt-out register, whatever its age;
+* any post of a platform listed in ``platform_days``, lead or not, collected
+  more than that many days ago (YouTube's API terms).
 
 Deleting a post deletes its predictions and lead (foreign keys), its full-text
 index rows (triggers) and its cached embeddings.
@@ -23,7 +25,7 @@ readers. If a reader kept it from completing, :func:`purge` raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
@@ -49,6 +51,7 @@ class Policy:
     closed_leads_days: int = 30
     labels_days: int = 365
     audit_days: int = 365
+    platform_days: dict[str, int] = field(default_factory=dict)
 
 
 def _selections(
@@ -89,7 +92,20 @@ def _selections(
             )
             if any(url_hash(key, url) in url_hashes for key in keys)
         ]
-    return {"old_posts": old_posts, "closed_leads": closed, "opted_out": opted}
+    past_limit = [
+        r[0]
+        for platform, days in sorted(policy.platform_days.items())
+        for r in db.execute(
+            "SELECT id FROM posts WHERE platform = ? AND fetched_at < ?",
+            [platform, _ago(days)],
+        )
+    ]
+    return {
+        "old_posts": old_posts,
+        "closed_leads": closed,
+        "opted_out": opted,
+        "platform_limit": past_limit,
+    }
 
 
 def delete_posts(db: Database, post_ids: list[int]) -> int:
@@ -152,6 +168,7 @@ def purge(
         "of which old non-leads": len(chosen["old_posts"]),
         "of which closed leads": len(chosen["closed_leads"]),
         "of which opted out": len(set(chosen["opted_out"])),
+        "of which past their platform's limit": len(chosen["platform_limit"]),
         "labels": labels,
         "audit lines": audit,
     }
