@@ -328,7 +328,7 @@ def test_a_truncated_search_is_an_error_and_nothing_stored_is_lost(
     body = search_body(shared)
     appview.add("/xrpc/app.bsky.feed.searchPosts", Reply(200, body[: len(body) // 2]))
     result = run_crawl(db_path, toml_for(appview.base_url), tmp_path, env=crawl_env())
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # malformed: non-zero (#11)
     assert "malformed Bluesky search for source sky" in result.stderr
     database = mdb.open_db(db_path)
     assert mdb.counts(database)["posts"] == 25 - HIDDEN

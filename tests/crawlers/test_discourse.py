@@ -448,7 +448,7 @@ def test_malformed_and_failing_responses_are_errors_and_the_crawl_goes_on(
         server.add("/t/5", Reply(500, b"oops"))
         toml = toml_for(server, categories=["broken/1", "good/2"])
         result = run_crawl(db_path, toml, tmp_path)
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 1, result.stderr  # errors: non-zero (#11)
         database = mdb.open_db(db_path)
         assert mdb.counts(database)["posts"] == 3  # topic 4's regular posts
         run = mdb.crawl_runs(database)[0]

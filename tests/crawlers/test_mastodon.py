@@ -298,7 +298,7 @@ def test_errors_are_counted_and_the_other_hashtag_is_stored(shared, db_path, tmp
             f'base_url = "{server.base_url}"\nhashtags = ["cut", "gone", "hoot"]\n'
         )
         result = run_crawl(db_path, toml, tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # errors: non-zero (#11)
     database = mdb.open_db(db_path)
     assert mdb.counts(database)["posts"] == 1
     run = mdb.crawl_runs(database)[0]

@@ -256,7 +256,7 @@ def test_crawl_of_a_truncated_feed_is_an_error_and_keeps_what_it_can(
     with FeedServer(truncated((shared / FEED).read_bytes())) as server:
         first = run_crawl(db_path, server.url, tmp_path)
         run_crawl(db_path, server.url, tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr  # malformed: non-zero (#11)
     database = mdb.open_db(db_path)
     assert mdb.counts(database)["posts"] == 10
     run = mdb.crawl_runs(database)[1]
