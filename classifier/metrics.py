@@ -7,8 +7,8 @@ figures describe the output itself and can be checked on hand-made inputs.
 Definitions:
 
 - a **lead** is a prediction with any label (``labels`` not empty);
-- a **negative** is an example with ``distress`` 0 and ``rights`` 0 (a crisis is
-  always a distress, so a negative is never a crisis);
+- a **negative** is an example with ``distress`` 0 and ``rights`` 0 or unknown
+  (a crisis is always a distress, so a negative is never a crisis);
 - the **crisis level** of a prediction is its ``crisis_level`` (``"sure"``,
   ``"possible"`` or null) when the model gives one; for models older than that
   field, ``explanation.crisis_review`` marks a possible crisis and a crisis
@@ -48,8 +48,9 @@ def is_lead(pred: Mapping[str, Any]) -> bool:
 
 
 def is_negative(ex: Example) -> bool:
-    """Neither distress nor a right: the model should leave it alone."""
-    return ex.distress == 0 and ex.rights == 0
+    """Neither distress nor a right: the model should leave it alone. A rights
+    label left unknown (files without one, like the blind set) counts as 0."""
+    return ex.distress == 0 and ex.rights != 1
 
 
 def negative_figures(

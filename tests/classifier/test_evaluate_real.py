@@ -85,6 +85,14 @@ def test_negatives_made_leads_and_labelled_crisis_per_level(old):
     assert got["crisis"]["either"] == {"count": 2, "share": 0.5}
 
 
+def test_unknown_rights_count_as_none_unknown_distress_never():
+    blind_like = Example("sans label de droits", distress=0, crisis=0)
+    assert blind_like.rights is None
+    assert metrics.is_negative(blind_like)
+    assert not metrics.is_negative(Example("seulement crise", crisis=0))
+    assert not metrics.is_negative(Example("droit", distress=0, rights=1))
+
+
 def test_crisis_recall_per_level():
     examples = [Example(f"c{i}", distress=1, crisis=1, rights=0) for i in range(4)]
     examples.append(Example("pas une crise", **NEG))
