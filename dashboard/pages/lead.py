@@ -65,6 +65,7 @@ if wording.is_web_url(lead["url"]):
     st.link_button(
         "Voir le message d'origine", lead["url"], icon=":material/open_in_new:"
     )
+parts.also_seen(lead)  # copies of the post elsewhere: one lead (#15)
 
 with st.expander("Pourquoi ce message est remonté"):
     scores = lead["scores"]

@@ -12,8 +12,9 @@ from typing import Any
 import streamlit as st
 
 from dashboard import queries
-from dashboard.pages.wording import latest_amounts, number
+from dashboard.pages.wording import is_web_url, latest_amounts, number
 from maraude.errors import MaraudeError
+from maraude.inert import md_escape
 from maraude.rights import Right
 
 
@@ -57,3 +58,32 @@ def flash() -> None:
     """Show (once) the message left by the last action."""
     if message := st.session_state.pop("flash", None):
         st.success(message)
+
+
+#: How a copy of the post is named in "Aussi vu à" (maraude.db.duplicates kinds).
+COPY_KINDS = {
+    "original": "première copie",
+    "exact": "copie",
+    "near": "copie proche",
+    "retweet": "retweet",
+}
+
+
+def also_seen(lead: dict[str, Any]) -> None:
+    """The other places the lead's post was seen (#15): one link each, its
+    label made inert; a copy without a web address (or a known one) as text."""
+    copies = lead.get("copies") or []
+    if not copies:
+        return
+    st.text("Aussi vu à :")
+    shown = {lead.get("url")}
+    for copy in copies:
+        place = (
+            f"{copy['platform']} · {copy['site']} "
+            f"({COPY_KINDS.get(copy['kind'], copy['kind'])})"
+        )
+        if is_web_url(copy["url"]) and copy["url"] not in shown:
+            shown.add(copy["url"])
+            st.link_button(md_escape(place), copy["url"], icon=":material/open_in_new:")
+        else:
+            st.text(place)
