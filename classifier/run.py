@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -104,7 +105,7 @@ def _numbered(
     a huge line is never held whole in memory.
     """
     stream = getattr(lines, "buffer", lines)  # sys.stdin → its bytes
-    if hasattr(stream, "read"):
+    if hasattr(stream, "read") and not isinstance(stream, io.TextIOBase):
         yield from bounded_lines(cast(IO[bytes], stream))
         return
     for number, line in enumerate(cast(Iterable[str | bytes], lines), 1):

@@ -146,3 +146,11 @@ def test_the_cli_exits_1_after_every_good_line(monkeypatch):
     assert [r["id"] for r in rows] == ["ok", "ok"]
     assert "line 2: invalid UTF-8" in result.stderr
     assert "line 3: NaN is not a JSON number" in result.stderr
+
+
+def test_a_text_stream_is_read_too():
+    out, err = io.StringIO(), io.StringIO()
+    text = io.StringIO('{"text": "a"}\nnot json\n{"id": "b", "text": "b"}\n')
+    assert predict_stream(StubModel(), text, out, err) == 1
+    assert [json.loads(x)["id"] for x in out.getvalue().splitlines()] == [1, "b"]
+    assert err.getvalue().startswith("line 2: ")
