@@ -63,6 +63,9 @@ class PrivacyConfig:
     closed_leads_days: int = 30
     labels_days: int = 365
     audit_days: int = 365
+    # Days after which any post of these platforms is deleted, lead or not
+    # (YouTube's API terms: API data is refreshed or deleted within 30 days).
+    platform_days: dict[str, int] = field(default_factory=lambda: {"youtube": 30})
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,13 @@ def _check_type(value: Any, expected: Any, key: str, path: Path) -> Any:
                 return _check_type(value, option, key, path)
             except ConfigError:
                 continue
+    elif origin is dict:
+        if isinstance(value, dict):
+            _, value_type = typing.get_args(expected)
+            return {
+                str(k): _check_type(v, value_type, f"{key}.{k}", path)
+                for k, v in value.items()
+            }
     elif origin in (list, tuple):
         if isinstance(value, list):
             (item_type, *_) = typing.get_args(expected) or (Any,)
@@ -226,6 +236,12 @@ MINIMUMS = {
 
 
 def _check_ranges(config: Config, path: Path) -> None:
+    for platform, days in config.privacy.platform_days.items():
+        if days < 1:
+            raise ConfigError(
+                f"{path}: key 'privacy.platform_days.{platform}' must be at least 1, "
+                f"got {days}."
+            )
     for (section, key), minimum in MINIMUMS.items():
         value = getattr(getattr(config, section), key)
         if value < minimum:
