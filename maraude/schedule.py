@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ PURGE = "purge"  # the name of the nightly job: recheck, then purge
 PURGE_CRON = "17 3 * * *"
 ALERTS = "alerts"  # the name of the job that sends crisis alerts, every minute
 ALERTS_CRON = "* * * * *"
+#: Platforms whose crawl listens for a window (Twitch chat): their jobs run in
+#: the background, so the crisis alerts and other sources never wait for them.
+LISTENING = {"twitch"}
 
 
 @dataclass
@@ -38,6 +42,8 @@ class Job:
     schedule: str
     cron: croniter
     next_at: float
+    background: bool = False
+    thread: threading.Thread | None = None
 
     def advance(self, now: float) -> None:
         while self.next_at <= now:
@@ -55,7 +61,9 @@ def make_jobs(sources: list[Source], now: float) -> list[Job]:
                 f"Source '{source.name}': schedule {source.schedule!r} is not a cron "
                 "expression (e.g. '*/30 * * * *' for every 30 minutes)."
             )
-        jobs.append(_job(source.name, source.schedule, now))
+        job = _job(source.name, source.schedule, now)
+        job.background = source.platform in LISTENING
+        jobs.append(job)
     return jobs
 
 
@@ -151,8 +159,26 @@ def run_forever(
         if wait > 0:
             sleep(min(wait, 60.0))
             continue
-        logger.info("running %s", job.name)
-        code = run(job.name)
-        if code:
-            logger.warning("crawl of %s exited with %d", job.name, code)
+        if job.background:
+            _start_in_background(job, run)
+        else:
+            logger.info("running %s", job.name)
+            _report(job.name, run(job.name))
         job.advance(clock())
+
+
+def _report(name: str, code: int) -> None:
+    if code:
+        logger.warning("crawl of %s exited with %d", name, code)
+
+
+def _start_in_background(job: Job, run: Callable[[str], int]) -> None:
+    """Start a listening crawl in a thread, unless the last one still listens."""
+    if job.thread is not None and job.thread.is_alive():
+        logger.info("%s is still listening: this run is skipped", job.name)
+        return
+    logger.info("running %s in the background", job.name)
+    job.thread = threading.Thread(
+        target=lambda: _report(job.name, run(job.name)), name=job.name, daemon=True
+    )
+    job.thread.start()

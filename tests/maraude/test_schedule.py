@@ -144,3 +144,36 @@ def test_the_alerts_job_sends_due_crisis_alerts(tmp_path):
         server.shutdown()
     assert len(received) == 1  # once per lead, however often the job runs
     assert "texte-du-message-42" not in json.dumps(received)  # no post text
+
+
+def test_a_listening_source_runs_in_the_background_and_never_overlaps():
+    listening = threading.Event()
+    release = threading.Event()
+    now = [T0]
+    ran: list[str] = []
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    def run(name):
+        ran.append(name)
+        if name == "chat":
+            listening.set()
+            release.wait(10)  # still listening when it is due again
+        elif ran.count("rss") == 3:
+            jobs.clear()
+        return 0
+
+    chat = Source(
+        name="chat",
+        platform="twitch",
+        schedule="*/10 * * * *",
+        settings={"channels": ["chaine"]},
+    )
+    jobs = make_jobs([chat, source("rss", "*/10 * * * *")], T0)
+    assert [j.background for j in jobs] == [True, False]
+    run_forever(jobs, run, clock=lambda: now[0], sleep=sleep)
+    assert listening.wait(5)
+    release.set()
+    assert ran.count("rss") == 3  # the feeds never waited for the chat
+    assert ran.count("chat") == 1  # not started again while it listens
