@@ -148,7 +148,11 @@ class MaraudeClassifier(BaseEstimator):
         oof = self._fit_heads(features, examples)
         self._fit_form(features, examples)
         self.tagger_ = RightsTagger(catalogue_dir=self.catalogue_dir).fit(
-            emb, [ex.rights_topics for ex in examples], embedder=self.embedder_
+            emb,
+            [ex.rights_topics for ex in examples],
+            embedder=self.embedder_,
+            features=features,
+            featurize=self._features,
         )
         self._fit_thresholds(texts, examples, oof)
         self.neighbor_emb_, self.neighbor_text_, self.neighbor_labels_ = neighbors.pick(
@@ -267,6 +271,9 @@ class MaraudeClassifier(BaseEstimator):
         out = dict(zip(LABELS, cached[1].predict(features), strict=True))
         if self.form_head_ is not None:
             out["form"] = self.form_head_.predict_proba(features)
+        topic_scores = self.tagger_.head_scores(features)
+        if topic_scores is not None:
+            out["topics"] = topic_scores
         return out
 
     def predict_detailed(
@@ -316,7 +323,8 @@ class MaraudeClassifier(BaseEstimator):
         preds, ranked = [], []
         for i, text in enumerate(texts):
             matches = self.tagger_.find(text)
-            ranked.append(self.tagger_.topics(matches, emb[i], True))
+            head = raw["topics"][i] if "topics" in raw else None
+            ranked.append(self.tagger_.topics(matches, emb[i], True, head))
             rights_pass = bool(passed["rights"][i])
             form = None
             if rights_pass and "form" in raw:
@@ -334,7 +342,7 @@ class MaraudeClassifier(BaseEstimator):
                     "crisis_level": level[i],
                     "rights_topics": ranked[-1]
                     if rights_pass
-                    else self.tagger_.topics(matches, emb[i], False),
+                    else self.tagger_.topics(matches, emb[i], False, head),
                     "non_recours_form": form,
                     "minor": bool(passed["minor"][i]),
                     "explanation": {
