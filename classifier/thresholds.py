@@ -341,6 +341,8 @@ def choose_possible_pair(
         "non_distress_flagged": _share(passed, nd),
         "possible_only": int((passed & ~before).sum()),
         "possible_only_true": int((passed & ~before & y).sum()),
+        "target_met": recall_target is not None
+        and prf(y, passed)["recall"] >= recall_target,
         "recall_target": recall_target,
         "false_alarm_max": false_alarm_max,
     }

@@ -186,11 +186,13 @@ def test_possible_band_widens_recall_under_its_ceiling():
     assert not passed[20:].any()  # the gate keeps hyperbole out
     assert info["recall"] == 0.9
     assert (info["possible_only"], info["possible_only_true"]) == (13, 3)
+    assert info["target_met"]
     # Recall 1.0 would need the hopeless crisis: far too many posts without
     # distress, so the ceiling keeps the band where it is.
     _, _, info = choose_possible_pair(y, p_c, p_d, hit, nd, sure, 1.0, 0.05)
     assert info["non_distress_flagged"] <= 0.05
     assert info["recall"] == 0.9
+    assert not info["target_met"]
     # No band asked for: the sure pair itself.
     assert choose_possible_pair(y, p_c, p_d, hit, nd, sure, None)[:2] == sure
 
