@@ -299,9 +299,10 @@ class YoutubeSpider(SourceSpider):
     def _comment(self, comment: dict[str, Any], video: str) -> PostItem:
         snippet = comment["snippet"]
         native_id = str(comment["id"])
+        # textOriginal is guaranteed only to the comment's author; requested
+        # with textFormat=plainText, textDisplay is plain text too.
         text = snippet.get("textOriginal")
-        html = not isinstance(text, str)
-        if html:
+        if not isinstance(text, str):
             text = snippet.get("textDisplay") or ""
         author = snippet.get("authorDisplayName")
         return PostItem(
@@ -310,7 +311,6 @@ class YoutubeSpider(SourceSpider):
             source=self.source.name,
             native_id=native_id,
             text=text,
-            html=html,
             url=f"https://{SITE}/watch?{urlencode({'v': video, 'lc': native_id})}",
             author=str(author).lstrip("@") if author else None,
             created_at=_iso(snippet.get("publishedAt")),

@@ -284,3 +284,28 @@ def test_platform_days_come_from_the_config(tmp_path):
     user.write_text("[privacy]\nplatform_days = { youtube = 0 }\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"platform_days\.youtube"):
         load_config(user)
+
+
+def test_a_comment_becomes_a_post_even_without_its_original_text(db_path):
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.spiders.youtube import YoutubeSpider
+    from maraude.sources import Source
+
+    source = Source(
+        name="yt",
+        platform="youtube",
+        settings={"base_url": "http://127.0.0.1:9", "videos": ["dQw4w9WgXcQ"]},
+    )
+    crawler = get_crawler(YoutubeSpider, {"MARAUDE_DB": str(db_path)})
+    spider = YoutubeSpider.from_crawler(crawler, source=source)
+    when = datetime.now(UTC).replace(microsecond=0)
+    raw = comment("dQw4w9WgXcQ", "Ugx12345", "bonjour <3 à tous", when, "Ugx1")
+    del raw["snippet"]["textOriginal"]  # only its author is sure to get it
+    post = spider._comment(raw, "dQw4w9WgXcQ")
+    assert post.text == "bonjour <3 à tous"
+    assert post.html is False
+    assert post.author == "auteur345"  # the @handle, hashed by the pipeline
+    assert post.parent_native_id == "Ugx1"
+    assert post.created_at == when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert post.url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=Ugx12345"
