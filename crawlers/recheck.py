@@ -9,6 +9,10 @@ its prediction, its lead, its index rows and cached embeddings are deleted.
   server. A post missing from the answer, removed, or whose author and text
   read ``[deleted]``/``[removed]`` is gone.
 * Other platforms: the post's URL answers 404 or 410.
+* Not checked (counted unknown): Twitch chat (its link is the channel's page,
+  a message has none) and YouTube (its terms allow the API only, and a
+  comment's page answers 200 when it is gone; ``[privacy] platform_days``
+  bounds how long its posts are kept).
 
 A network error or any other answer keeps the post (we only delete what we
 know is gone). Requests identify Maraude and wait ``delay`` seconds between
@@ -36,6 +40,7 @@ from maraude.sources import Source
 logger = logging.getLogger(__name__)
 
 GONE_TEXTS = {"[deleted]", "[removed]"}
+NO_PAGE_CHECK = {"twitch", "youtube"}
 
 
 @dataclass
@@ -134,6 +139,9 @@ def recheck(
         if post["platform"] == "reddit":
             base = _reddit_base(by_name.get(post["source"]))
             reddit.setdefault((base, post["site"]), []).append(post)
+            continue
+        if post["platform"] in NO_PAGE_CHECK:
+            result.unknown += 1
             continue
         status = 0
         if post["url"]:

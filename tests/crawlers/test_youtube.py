@@ -309,3 +309,49 @@ def test_a_comment_becomes_a_post_even_without_its_original_text(db_path):
     assert post.parent_native_id == "Ugx1"
     assert post.created_at == when.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert post.url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=Ugx12345"
+
+
+def test_recheck_never_fetches_youtube_or_twitch_pages(db_path):
+    from crawlers.recheck import recheck
+
+    database = mdb.open_db(db_path)
+    for i, (platform, url) in enumerate(
+        [
+            ("youtube", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=Ugx1"),
+            ("twitch", "https://www.twitch.tv/chaine"),
+        ],
+        start=1,
+    ):
+        mdb.upsert_post(
+            database,
+            {
+                "platform": platform,
+                "site": url.split("/")[2],
+                "source": "s",
+                "native_id": f"n{i}",
+                "url": url,
+                "text": "un message",
+                "content_hash": str(i),
+            },
+        )
+    prediction = {
+        "distress": 0.9,
+        "crisis": 0.0,
+        "rights": 0.0,
+        "labels": ["distress"],
+        "rights_topics": [],
+        "non_recours_form": None,
+        "minor": False,
+        "explanation": {},
+    }
+    mdb.save_predictions(database, [{"post_id": i, **prediction} for i in (1, 2)], "m1")
+    database.close()
+    fetched = []
+
+    def fetch(url, headers):
+        fetched.append(url)
+        return 404, b""
+
+    result = recheck(db_path, [], user_agent="test", delay=0, fetch=fetch)
+    assert fetched == []
+    assert (result.checked, result.unknown, result.deleted) == (2, 2, 0)
