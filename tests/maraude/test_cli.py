@@ -84,6 +84,7 @@ def seed(db_path):
                 "crisis": 0.95,
                 "rights": 0.1,
                 "labels": ["distress", "crisis"],
+                "crisis_level": "sure",
                 "rights_topics": [],
                 "non_recours_form": None,
                 "minor": False,
@@ -118,6 +119,7 @@ def test_leads_json_follows_the_contract(db_path):
     ):
         assert key in rows[0]
     assert rows[0]["priority"] > rows[1]["priority"]
+    assert [r["crisis_level"] for r in rows] == ["sure", None]
     assert rows[1]["rights_topics"] == ["rsa"]
     database = mdb.open_db(db_path)
     assert mdb.audit_entries(database)[0]["action"] == "leads_listed"
@@ -127,6 +129,7 @@ def test_leads_table_and_status_filter(db_path):
     seed(db_path)
     result = CliRunner().invoke(cli, ["leads", "--db", str(db_path)])
     assert "crisis" in result.output
+    assert "sure" in result.output  # the crisis level column
     result = CliRunner().invoke(
         cli, ["leads", "--db", str(db_path), "--status", "replied"]
     )
