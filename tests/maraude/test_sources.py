@@ -23,6 +23,8 @@ def test_shipped_sources_file_is_valid():
         "rss",
         "forum",
         "telegram",
+        "twitch",
+        "youtube",
     }
     assert not any(s.enabled for s in sources)  # nothing crawls until enabled
 
