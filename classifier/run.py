@@ -31,10 +31,16 @@ def classify_db(
     Streams the posts in batches and saves each batch before reading the next,
     so an interrupted run resumes where it stopped. ``progress(n_done)`` is
     called after each batch. Returns counts: ``scored``, ``leads_created``,
-    ``leads_updated``, ``crisis``.
+    ``leads_updated``, ``crisis`` (either level) and ``crisis_sure``.
     """
     version = model.version_
-    counts = {"scored": 0, "leads_created": 0, "leads_updated": 0, "crisis": 0}
+    counts = {
+        "scored": 0,
+        "leads_created": 0,
+        "leads_updated": 0,
+        "crisis": 0,
+        "crisis_sure": 0,
+    }
     inner = model.embedder_
     model.embedder_ = CachedEmbedder(inner, db)
     try:
@@ -58,6 +64,7 @@ def _classify_batches(
         for post, pred in zip(batch, predictions, strict=True):
             pred["post_id"] = post["id"]
             counts["crisis"] += "crisis" in pred["labels"]
+            counts["crisis_sure"] += pred.get("crisis_level") == "sure"
         saved = save_predictions(db, predictions, version)
         counts["scored"] += len(batch)
         counts["leads_created"] += saved.get("leads_created", 0)

@@ -39,7 +39,8 @@ def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> 
     counts = commands.classify(config, database, model_dir, show_progress=True)
     click.echo(
         f"Scored {counts['scored']} posts: {counts['leads_created']} new leads, "
-        f"{counts['leads_updated']} updated."
+        f"{counts['leads_updated']} updated; crises: {counts['crisis_sure']} sure, "
+        f"{counts['crisis'] - counts['crisis_sure']} possible."
     )
 
 
@@ -186,7 +187,7 @@ def train(
 @click.option(
     "--agreed-only",
     is_flag=True,
-    help='Only the items both annotators agreed on (files with "agreed"); '
+    help="Only the items both annotators agreed on (files with \"agreed\"); "
     "without it such files are reported on all items and on the agreed ones.",
 )
 @model_option

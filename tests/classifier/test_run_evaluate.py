@@ -58,6 +58,7 @@ def test_classify_db_is_resumable(fitted, db):
     counts = classify_db(db, fitted, batch_size=2, progress=seen.append)
     assert counts["scored"] == 3
     assert counts["crisis"] >= 1
+    assert 1 <= counts["crisis_sure"] <= counts["crisis"]  # the lexicon hit is sure
     assert seen == [2, 3]
     assert mdb.count_unscored(db, fitted.version_) == 0
     assert classify_db(db, fitted)["scored"] == 0
