@@ -187,7 +187,7 @@ def train(
 @click.option(
     "--agreed-only",
     is_flag=True,
-    help="Only the items both annotators agreed on (files with \"agreed\"); "
+    help='Only the items both annotators agreed on (files with "agreed"); '
     "without it such files are reported on all items and on the agreed ones.",
 )
 @model_option
