@@ -13,6 +13,11 @@ at once on ``RECONNECT`` and with an exponential back-off (1 s, 2 s, 4 s … up
 to :data:`MAX_BACKOFF`, with jitter) after a disconnection, and pings the server
 itself after :data:`IDLE_PING` seconds of silence, reconnecting when no answer
 comes. Chat has no history: what is said while the reader is away is not read.
+
+Each message is held :data:`HOLD` seconds before it is handed on: a message a
+moderator deletes in that time (``CLEARMSG``), or whose author is banned or
+timed out (``CLEARCHAT``), or a chat cleared whole, is never handed on. At the
+end of the window the messages still held are handed on.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import logging
 import random
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -36,6 +42,7 @@ MAX_BACKOFF = 60.0
 IDLE_PING = 300.0  # Twitch pings about every 5 minutes
 PONG_WAIT = 10.0
 CONNECT_TIMEOUT = 15.0
+HOLD = 10.0  # seconds a message waits, so a moderator's deletion can catch it
 MAX_LINE = 16_384  # Twitch's lines are at most ~8 KiB with tags
 
 _TAG_ESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
@@ -177,6 +184,7 @@ class ChatStats:
     messages: int = 0
     lines: int = 0
     malformed: int = 0
+    cleared: int = 0  # deleted by the channel's moderators before being handed on
 
 
 class TwitchChat:
@@ -196,6 +204,7 @@ class TwitchChat:
         limiter: JoinLimiter | None = None,
         max_backoff: float = MAX_BACKOFF,
         idle_ping: float = IDLE_PING,
+        hold: float = HOLD,
     ) -> None:
         self.channels = [c.lstrip("#").lower() for c in channels]
         self.host, self.port = parse_server(server)
@@ -204,16 +213,18 @@ class TwitchChat:
         self.limiter = limiter or JoinLimiter()
         self.max_backoff = max_backoff
         self.idle_ping = idle_ping
+        self.hold = hold
         self.stats = ChatStats()
-        self._queue: asyncio.Queue[ChatMessage | None] = asyncio.Queue()
+        # id → (arrival time, message), oldest first
+        self._held: OrderedDict[str, tuple[float, ChatMessage]] = OrderedDict()
+        self._wake = asyncio.Event()
         self._stopped = False
         self._fatal: TwitchError | None = None
 
     def stop(self) -> None:
         """End the listening window now (safe from a signal handler's loop callback)."""
-        if not self._stopped:
-            self._stopped = True
-            self._queue.put_nowait(None)
+        self._stopped = True
+        self._wake.set()
 
     async def messages(self, seconds: float) -> AsyncIterator[ChatMessage]:
         """Each message heard in the next ``seconds`` (or until :meth:`stop`)."""
@@ -221,17 +232,27 @@ class TwitchChat:
         deadline = loop.time() + seconds
         task = asyncio.create_task(self._run())
         try:
-            while not self._stopped:
-                left = deadline - loop.time()
-                if left <= 0:
+            while True:
+                now = loop.time()
+                while self._held:
+                    arrived, message = next(iter(self._held.values()))
+                    if arrived > now - self.hold:
+                        break
+                    self._held.popitem(last=False)
+                    yield message
+                if self._stopped or now >= deadline:
                     break
-                try:
-                    message = await asyncio.wait_for(self._queue.get(), left)
-                except TimeoutError:
-                    break
-                if message is None:
-                    break
-                yield message
+                wait = deadline - now
+                if self._held:
+                    wait = min(
+                        wait, next(iter(self._held.values()))[0] + self.hold - now
+                    )
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), max(wait, 0.0))
+            self._stopped = True
+            while self._held:  # the end of the window: hand on what is held
+                yield self._held.popitem(last=False)[1][1]
         finally:
             self._stopped = True
             task.cancel()
@@ -335,7 +356,11 @@ class TwitchChat:
                 self.stats.malformed += 1
             elif not self._stopped:
                 self.stats.messages += 1
-                self._queue.put_nowait(message)
+                self._held[message.id] = (asyncio.get_running_loop().time(), message)
+                if len(self._held) == 1:
+                    self._wake.set()  # the consumer sleeps until the first is due
+        elif command in ("CLEARMSG", "CLEARCHAT"):
+            self._clear(line)
         elif command == "PING":
             token = line.params[0] if line.params else "tmi.twitch.tv"
             writer.write(f"PONG :{token}\r\n".encode())
@@ -349,6 +374,22 @@ class TwitchChat:
                 "Twitch refused the anonymous login: check the source's server URL."
             )
         return ""
+
+    def _clear(self, line: IrcLine) -> None:
+        """Forget held messages that the channel's moderators removed."""
+        if line.command == "CLEARMSG":
+            gone = [line.tags.get("target-msg-id", "")]
+        else:  # a ban or time-out (the login as parameter), or the whole chat
+            channel = line.params[0].lstrip("#").lower() if line.params else ""
+            login = line.params[1].lower() if len(line.params) > 1 else None
+            gone = [
+                key
+                for key, (_, m) in self._held.items()
+                if m.channel == channel and (login is None or m.login.lower() == login)
+            ]
+        for key in gone:
+            if self._held.pop(key, None) is not None:
+                self.stats.cleared += 1
 
     async def _join(self, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()

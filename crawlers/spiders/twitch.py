@@ -13,6 +13,8 @@ A message is a post: ``native_id`` = the ``id`` tag, ``created_at`` = the
 ``thread_title`` = ``#channel`` (Twitch's chat does not say the stream's title
 to an anonymous reader), ``parent_native_id`` = the message it replies to, and
 ``url`` = the channel's page. The run report's ``requests`` counts connections.
+A message the channel's moderators remove within ``HOLD`` seconds of being sent
+is never stored (see :mod:`crawlers.twitch`).
 
 Ctrl-C or SIGTERM ends the window: what was heard is stored and the run is
 recorded as finished; a second Ctrl-C stops the other sources of the crawl.
@@ -100,6 +102,7 @@ class TwitchSpider(SourceSpider):
         stats.set_value("downloader/request_count", chat.stats.connections)
         stats.set_value("maraude/heard", chat.stats.messages)
         stats.set_value("maraude/reconnects", chat.stats.reconnects)
+        stats.set_value("maraude/cleared_by_moderators", chat.stats.cleared)
         if chat.stats.connections == 0:
             self.logger.error(
                 "source %s: could not reach the Twitch chat at %s during the window "

@@ -44,6 +44,7 @@ def lines_for(n_french: int, n_other: int, channel: str = "chaine") -> list[str]
 
 def client(server: FakeTwitch, channels=("chaine",), **kwargs) -> TwitchChat:
     context = ssl.create_default_context(cafile=str(server.ca))
+    kwargs.setdefault("hold", 0.0)
     return TwitchChat(list(channels), server=server.url, ssl_context=context, **kwargs)
 
 
@@ -157,6 +158,24 @@ def test_joins_honour_the_rate_limit(tmp_path):
     assert [c for _, c in server.joins] == [f"#{c}" for c in channels]
     assert times[2] - times[0] >= 0.35
     assert times[4] - times[2] >= 0.35
+
+
+def test_messages_removed_by_moderators_are_never_handed_on(tmp_path):
+    lines = lines_for(10, 0)
+    clearmsg = (
+        "@login=viewer_1;room-id=;target-msg-id=m-0001;tmi-sent-ts=1642720582342 "
+        ":tmi.twitch.tv CLEARMSG #chaine :texte"
+    )
+    ban = (
+        "@ban-duration=600;room-id=123456789;target-user-id=87654321;"
+        "tmi-sent-ts=1642719320727 :tmi.twitch.tv CLEARCHAT #chaine :viewer_3"
+    )
+    script = Script(lines=[*lines[:6], clearmsg, ban, *lines[6:]])
+    with FakeTwitch(tmp_path, script) as server:
+        chat = client(server, hold=1.0)
+        heard = listen(chat, 2.0)
+    assert [m.id for m in heard] == [f"m-{i:04d}" for i in range(10) if i not in (1, 3)]
+    assert chat.stats.cleared == 2
 
 
 def test_the_window_ends_on_time_without_messages(tmp_path):
