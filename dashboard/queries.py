@@ -28,7 +28,17 @@ logger = logging.getLogger(__name__)
 TTL = 5
 
 #: Platforms a lead can come from (contracts.md, sources).
-PLATFORMS = ("reddit", "discourse", "mastodon", "bluesky", "rss", "telegram", "forum")
+PLATFORMS = (
+    "reddit",
+    "discourse",
+    "mastodon",
+    "bluesky",
+    "rss",
+    "telegram",
+    "forum",
+    "twitch",
+    "youtube",
+)
 
 
 def db_path() -> str:
