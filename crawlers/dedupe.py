@@ -29,7 +29,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from datasketch import MinHash, MinHashLSH
 from sqlite_utils import Database
 
 from maraude import db as mdb
@@ -44,21 +43,21 @@ MIN_WORDS = 8
 #: Word 3-gram Jaccard similarity at or above which two texts are near copies.
 NEAR_THRESHOLD = 0.7
 NUM_PERM = 64
-#: Posts read per batch (the window's older posts are read once per batch).
+#: Posts read (and committed) per batch.
 BATCH = 2000
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MASK = re.compile(r"@\[\w+\]|\[(?:email|phone|iban|user)\]", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
 
 
 def normalise(text: str) -> list[str]:
     """The words that decide whether two texts are copies: case, accents,
     punctuation, links and masked handles are ignored."""
     text = _MASK.sub(" ", _URL.sub(" ", text or ""))
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
     return _WORD.findall(text)
 
 
@@ -82,12 +81,16 @@ class CopyResult:
 @dataclass
 class _Entry:
     id: int
-    original: int
     at: datetime
-    platform: str
-    site: str
+    place: tuple[str, str]
     author: str | None
     shingles: set[str] = field(repr=False)
+
+
+def _hash32(gram: str) -> int:
+    """A 32-bit hash of a shingle. Python's own string hash: salted per process,
+    which is enough since signatures live only for one run (never stored)."""
+    return hash(gram) & 0xFFFFFFFF
 
 
 def _when(value: str | None) -> datetime:
@@ -99,82 +102,129 @@ def _when(value: str | None) -> datetime:
 
 
 class _Index:
-    """Posts seen so far: by normalised-text digest, and in a MinHash LSH."""
+    """Originals seen so far (copies are not indexed: their original is).
+
+    Two posts of one place (platform and site) by two different authors are
+    never copies, so the index is split the same way and a lookup never walks
+    through posts it may not match: per place, a MinHash LSH of every original
+    (for rows from other places or without author) and one of those without
+    author; per (place, author), that author's originals, compared directly.
+    Exact digests are split likewise.
+    """
 
     def __init__(self) -> None:
-        self.exact: dict[bytes, list[_Entry]] = {}
-        self.entries: dict[int, _Entry] = {}
-        self.lsh = MinHashLSH(threshold=NEAR_THRESHOLD - 0.2, num_perm=NUM_PERM)
+        from datasketch import MinHash, MinHashLSH  # loads scipy: only when used
 
-    @staticmethod
-    def prepare(row: dict[str, Any]) -> tuple[bytes, set[str]] | None:
+        self._new_lsh = lambda: MinHashLSH(
+            threshold=NEAR_THRESHOLD - 0.2, num_perm=NUM_PERM
+        )
+        self._minhash = MinHash
+        first = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)  # shared permutations
+        self._permutations, self._scheme = first.permutations, first.scheme
+        self.entries: dict[int, _Entry] = {}
+        self.places: dict[tuple[str, str], Any] = {}  # place → LSH, every author
+        self.anonymous: dict[tuple[str, str], Any] = {}  # place → LSH, no author
+        self.authors: dict[tuple[str, str, str], list[_Entry]] = {}
+        self.exact: dict[tuple, list[_Entry]] = {}  # (digest, place[, author])
+
+    def prepare(self, row: dict[str, Any]) -> tuple[bytes, set[str], Any] | None:
+        """Digest, shingles and MinHash of a row's text; None when too short."""
         words = normalise(row["text"])
         if len(words) < MIN_WORDS:
             return None
         digest = hashlib.blake2b(" ".join(words).encode(), digest_size=16).digest()
-        return digest, shingles(words)
-
-    def add(self, row: dict[str, Any], original: int, key: tuple) -> None:
-        digest, grams = key
-        entry = _Entry(
-            row["id"],
-            original,
-            _when(row["at"]),
-            row["platform"],
-            row["site"],
-            row["author_hash"],
-            grams,
+        grams = shingles(words)
+        minhash = self._minhash(
+            num_perm=NUM_PERM,
+            permutations=self._permutations,
+            scheme=self._scheme,
+            hashfunc=_hash32,
         )
-        self.exact.setdefault(digest, []).append(entry)
+        minhash.update_batch(list(grams))
+        return digest, grams, minhash
+
+    def add(self, row: dict[str, Any], key: tuple) -> None:
+        """Index an original."""
+        digest, grams, minhash = key
+        place = (row["platform"], row["site"])
+        author = row["author_hash"]
+        entry = _Entry(row["id"], _when(row["at"]), place, author, grams)
         self.entries[entry.id] = entry
-        minhash = MinHash(num_perm=NUM_PERM)
-        minhash.update_batch([g.encode() for g in grams])
-        self.lsh.insert(entry.id, minhash)
+        self.exact.setdefault((digest, place), []).append(entry)
+        if place not in self.places:
+            self.places[place] = self._new_lsh()
+        self.places[place].insert(entry.id, minhash)
+        if author:
+            self.exact.setdefault((digest, place, author), []).append(entry)
+            self.authors.setdefault((*place, author), []).append(entry)
+        else:
+            self.exact.setdefault((digest, place, None), []).append(entry)
+            if place not in self.anonymous:
+                self.anonymous[place] = self._new_lsh()
+            self.anonymous[place].insert(entry.id, minhash)
 
     def find(self, row: dict[str, Any], key: tuple) -> tuple[_Entry, str, float] | None:
         """The first stored copy of ``row`` (exact first), or None."""
-        digest, grams = key
+        digest, grams, minhash = key
         at = _when(row["at"])
-        fits = [e for e in self.exact.get(digest, []) if _compatible(e, row, at)]
-        if fits:
-            return min(fits, key=lambda e: e.original), "exact", 1.0
-        minhash = MinHash(num_perm=NUM_PERM)
-        minhash.update_batch([g.encode() for g in grams])
-        best: tuple[_Entry, str, float] | None = None
-        for candidate in self.lsh.query(minhash):
-            entry = self.entries[candidate]
-            if not _compatible(entry, row, at):
+        place = (row["platform"], row["site"])
+        author = row["author_hash"]
+        exact: list[_Entry] = []
+        for other in self.places:
+            if other != place or not author:
+                exact += self.exact.get((digest, other), [])[:1]
+        if author:
+            exact += self.exact.get((digest, place, author), [])[:1]
+            exact += self.exact.get((digest, place, None), [])[:1]
+        for entry in sorted(exact, key=lambda e: e.id):
+            if abs(entry.at - at) <= WINDOW:
+                return entry, "exact", 1.0
+        for entry in sorted(self._candidates(place, author, minhash), key=_id):
+            if abs(entry.at - at) > WINDOW:
                 continue
             similarity = len(grams & entry.shingles) / len(grams | entry.shingles)
-            if similarity >= NEAR_THRESHOLD and (
-                best is None or entry.original < best[0].original
-            ):
-                best = (entry, "near", round(similarity, 3))
-        return best
+            if similarity >= NEAR_THRESHOLD:
+                return entry, "near", round(similarity, 3)
+        return None
+
+    def _candidates(
+        self, place: tuple[str, str], author: str | None, minhash: Any
+    ) -> list[_Entry]:
+        ids: set[int] = set()
+        for other, lsh in self.places.items():
+            if other != place or not author:
+                ids.update(lsh.query(minhash))
+        found = [self.entries[i] for i in ids]
+        if author:
+            if place in self.anonymous:
+                found += [self.entries[i] for i in self.anonymous[place].query(minhash)]
+            found += self.authors.get((*place, author), [])
+        return found
 
 
-def _compatible(entry: _Entry, row: dict[str, Any], at: datetime) -> bool:
-    """Within the window, and not two authors of one platform and site."""
-    if abs(entry.at - at) > WINDOW:
-        return False
-    same_place = (entry.platform, entry.site) == (row["platform"], row["site"])
-    return not (
-        same_place
-        and entry.author
-        and row["author_hash"]
-        and entry.author != row["author_hash"]
-    )
+def _id(entry: _Entry) -> int:
+    return entry.id
 
 
 def link_copies(database: Database) -> CopyResult:
     """Link the posts stored since the last run to their first copies."""
     result = CopyResult()
     last = int(mdb.get_meta(database, dup.CHECKED_KEY) or 0)
+    span = dup.time_span_after(database, last)
+    if span is None:
+        return result
+    index = _Index()  # the posts stored before, written within the window
+    start = (_when(span[0]) - WINDOW).strftime(ISO)
+    end = (_when(span[1]) + WINDOW).strftime(ISO)
+    for old in dup.posts_between(database, start, end, last + 1):
+        key = index.prepare(old) if old["original"] == old["id"] else None
+        if key is not None:
+            index.add(old, key)
     while rows := dup.posts_after(database, last, BATCH):
-        _link_batch(database, rows, result)
-        last = rows[-1]["id"]
-        mdb.set_meta(database, dup.CHECKED_KEY, str(last))
-        database.conn.commit()
+        with database.atomic():  # one transaction per batch, its progress included
+            _link_batch(database, rows, index, result)
+            last = rows[-1]["id"]
+            mdb.set_meta(database, dup.CHECKED_KEY, str(last))
     logger.info(
         "copies: %d posts checked, %d exact and %d near copies linked, %d leads merged",
         result.checked,
@@ -185,29 +235,24 @@ def link_copies(database: Database) -> CopyResult:
     return result
 
 
-def _link_batch(database: Database, rows: list[dict], result: CopyResult) -> None:
-    times = [_when(r["at"]) for r in rows]
-    start = (min(times) - WINDOW).strftime(ISO)
-    end = (max(times) + WINDOW).strftime(ISO)
-    index = _Index()
-    for old in dup.posts_between(database, start, end, rows[0]["id"]):
-        key = index.prepare(old)
-        if key is not None:
-            index.add(old, old["original"], key)
+def _link_batch(
+    database: Database, rows: list[dict], index: _Index, result: CopyResult
+) -> None:
     before = _lead_count(database)
     for row in rows:
         result.checked += 1
+        if row["original"] != row["id"]:  # linked already (a resumed run)
+            continue
         key = index.prepare(row)
         if key is None:
             continue
         found = index.find(row, key)
-        original = dup.original_of(database, row["id"])
-        if found is not None and original == row["id"]:
+        if found is not None:
             entry, kind, similarity = found
-            if dup.link_copy(database, row["id"], entry.original, kind, similarity):
+            if dup.link_copy(database, row["id"], entry.id, kind, similarity):
                 setattr(result, kind, getattr(result, kind) + 1)
-                original = entry.original
-        index.add(row, original, key)
+                continue
+        index.add(row, key)
     result.leads_merged += before - _lead_count(database)
 
 

@@ -26,15 +26,28 @@ CHECKED_KEY = "copies_checked_id"
 
 def posts_after(db: Database, after_id: int, limit: int) -> list[dict[str, Any]]:
     """Up to ``limit`` posts with an id above ``after_id``, oldest id first,
-    with what the copy finder compares (``at``: created, else fetched)."""
+    with what the copy finder compares (``at``: created, else fetched) and
+    ``original`` (itself when not a copy)."""
     return list(
         db.query(
-            "SELECT id, platform, site, author_hash, text, "
-            "coalesce(created_at, fetched_at) AS at FROM posts "
-            "WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT p.id, p.platform, p.site, p.author_hash, p.text, "
+            "coalesce(p.created_at, p.fetched_at) AS at, "
+            "coalesce(l.original_id, p.id) AS original FROM posts p "
+            "LEFT JOIN post_links l ON l.copy_id = p.id "
+            "WHERE p.id > ? ORDER BY p.id LIMIT ?",
             [after_id, limit],
         )
     )
+
+
+def time_span_after(db: Database, after_id: int) -> tuple[str, str] | None:
+    """The first and last dates of the posts with an id above ``after_id``."""
+    row = db.execute(
+        "SELECT min(coalesce(created_at, fetched_at)), "
+        "max(coalesce(created_at, fetched_at)) FROM posts WHERE id > ?",
+        [after_id],
+    ).fetchone()
+    return (row[0], row[1]) if row and row[0] else None
 
 
 def posts_between(
@@ -102,7 +115,10 @@ def link_copy(
             "UPDATE post_links SET original_id = ? WHERE original_id = ?",
             [original_id, copy_id],
         )
-        merge_leads(db, original_id)
+        # Earlier links left at most one untouched lead in the group: only a
+        # lead on the copy itself can make two.
+        if db.execute("SELECT 1 FROM leads WHERE post_id = ?", [copy_id]).fetchone():
+            merge_leads(db, original_id)
     return True
 
 
