@@ -11,7 +11,8 @@ its aliases and prototype for it (:mod:`classifier.rights_tagger`).
 
 The fitted state is two plain arrays (``coef_``, ``intercept_``) and the ids, so a
 model file keeps only types skops trusts by default, and scoring a batch is one
-sparse product.
+sparse product. The coefficients are saved as float16 (about 2.4 MB for 24 rights
+over 50,000 features instead of 4.8 MB).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class RightsHead:
         return {
             "params": {"C": self.C, "min_examples": self.min_examples},
             "right_ids": list(self.right_ids_),
-            "coef": self.coef_,
+            "coef": self.coef_.astype(np.float16),  # half the size, same ranking
             "intercept": self.intercept_,
         }
 

