@@ -39,4 +39,7 @@ class PostItem:
     parent_native_id: str | None = None
     thread_title: str | None = None
     lang: str | None = None
+    # Other people's words the post quotes, kept apart for display: never
+    # scored or searched (``text`` is the author's own words).
+    quoted: str | None = None
     html: bool = False  # True when ``text`` is HTML that must be turned into text

@@ -1,6 +1,8 @@
 """The item pipeline every source goes through.
 
-Validate → normalise (plain text, NFC, masking, language) → pseudonymise the
+Validate → normalise (plain text, NFC, the author's own words apart from
+quotes, masking, language) → keep the languages the model reads
+(``[classifier] languages``; others counted, not stored) → pseudonymise the
 author and honour the opt-out register → store through :mod:`maraude.db`.
 Post text and handles are never logged: only ids, URLs and counts.
 """
@@ -17,9 +19,10 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import call_later
 
 from crawlers.items import PostItem
+from crawlers.lang import accepted, guess_lang
 from crawlers.logformatter import redact
 from crawlers.storage import release_db, shared_db
-from crawlers.text import clean_str, guess_lang, normalise
+from crawlers.text import clean_str, normalise, own_words
 from maraude import db as mdb
 from maraude.errors import InputError
 from maraude.privacy import (
@@ -126,7 +129,9 @@ def normalise_item(item: PostItem) -> PostItem:
     Raises :class:`~maraude.errors.InputError` when a field is not text.
     """
     check_fields(item)
-    item.text = mask_text(normalise(item.text or "", is_html=item.html))
+    own, quoted = own_words(normalise(item.text or "", is_html=item.html))
+    item.text = mask_text(own)
+    item.quoted = mask_text(quoted) or None
     item.html = False
     raw_title = item.title
     if item.title:
@@ -137,8 +142,16 @@ def normalise_item(item: PostItem) -> PostItem:
         item.thread_title = (
             item.title if same else mask_text(normalise(item.thread_title))
         )
-    if not item.lang:
-        item.lang = guess_lang(f"{item.title or ''} {item.text}")
+    # The identifier reads the author's own words. For a post too short to
+    # tell, the platform's tag (often a client's default) stands in, else
+    # the thread it answers (its title, the words it quotes); else no
+    # language, and the post is kept.
+    declared = (item.lang or "").split("-")[0].lower() or None
+    item.lang = (
+        guess_lang(f"{item.title or ''}\n{item.text}")
+        or declared
+        or guess_lang(f"{item.thread_title or ''}\n{item.quoted or ''}")
+    )
     return item
 
 
@@ -174,6 +187,7 @@ def post_row(item: PostItem) -> dict[str, Any]:
         "author_hash": item.author_hash,
         "title": item.title,
         "text": item.text,
+        "quoted": item.quoted,
         "lang": item.lang,
         "created_at": item.created_at,
         "fetched_at": mdb.now_iso(),
@@ -203,6 +217,29 @@ class NormalisePipeline:
         except InputError as e:
             _reject(getattr(self.crawler, "spider", None), item, str(e))
             raise DropItem(f"rejected: {e}") from None
+
+
+class LanguagePipeline(_StatsMixin):
+    """Keep posts in the languages the model reads (``MARAUDE_LANGUAGES``).
+
+    A post in another language is not stored (data minimisation), only
+    counted (``other_language`` in the run's row); a post too short to tell
+    has no language and is kept.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.languages = frozenset(crawler.settings.getlist("MARAUDE_LANGUAGES"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> LanguagePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: PostItem) -> PostItem:
+        if not accepted(item.lang, self.languages):
+            self._inc("other_language")
+            raise DropItem(f"in {item.lang}: {item.platform} post {item.native_id}")
+        return item
 
 
 def _reject(spider: Any, item: PostItem, reason: str) -> None:
@@ -292,6 +329,7 @@ class SQLitePipeline(_StatsMixin):
             "new": stats.get_value("maraude/new", 0),
             "updated": stats.get_value("maraude/updated", 0),
             "dropped": stats.get_value("maraude/dropped", 0),
+            "other_language": stats.get_value("maraude/other_language", 0),
             # This spider's own errors (log_count/ERROR counts the process's).
             "errors": stats.get_value("maraude/errors", 0),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,23 @@ class SourceResult:
     new: int = 0
     updated: int = 0
     dropped: int = 0
+    other_language: int = 0  # posts in a language the model does not read
     errors: int = 0
     finish_reason: str = ""
 
 
 def build_settings(
-    config: CrawlConfig, db_path: Path, secret: str, *, local: bool = False
+    config: CrawlConfig,
+    db_path: Path,
+    secret: str,
+    *,
+    local: bool = False,
+    languages: Sequence[str] = ("fr",),
 ) -> dict[str, Any]:
-    """Scrapy settings for one crawl; ``local`` drops delays (127.0.0.1 only)."""
+    """Scrapy settings for one crawl; ``local`` drops delays (127.0.0.1 only).
+
+    ``languages`` (``[classifier] languages``): posts in others are not stored.
+    """
     from crawlers import settings as defaults
 
     s = {k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}
@@ -45,6 +55,7 @@ def build_settings(
         MARAUDE_DB=str(db_path),
         MARAUDE_SECRET=secret,
         MARAUDE_MAX_PAGES=config.max_pages,
+        MARAUDE_LANGUAGES=list(languages),
     )
     return s
 
@@ -56,6 +67,7 @@ def run_crawl(
     secret: str,
     *,
     pipelines: bool = True,
+    languages: Sequence[str] = ("fr",),
 ) -> list[SourceResult]:
     """Crawl ``sources`` (one spider each, concurrently) and return their results.
 
@@ -67,7 +79,7 @@ def run_crawl(
     from crawlers.spiders import SPIDERS
 
     local = all(s.is_local for s in sources)
-    settings = build_settings(config, db_path, secret, local=local)
+    settings = build_settings(config, db_path, secret, local=local, languages=languages)
     # Scrapy logs through the handlers the CLI configured (--log-level).
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
     if not pipelines:
@@ -103,6 +115,7 @@ def run_crawl(
                 new=stats.get_value("maraude/new", 0),
                 updated=stats.get_value("maraude/updated", 0),
                 dropped=stats.get_value("maraude/dropped", 0),
+                other_language=stats.get_value("maraude/other_language", 0),
                 errors=stats.get_value("maraude/errors", 0),
                 finish_reason=stats.get_value("finish_reason", ""),
             )

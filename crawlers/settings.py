@@ -26,6 +26,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 100,
     "crawlers.pipelines.NormalisePipeline": 200,
+    "crawlers.pipelines.LanguagePipeline": 250,
     "crawlers.pipelines.PseudonymisePipeline": 300,
     "crawlers.pipelines.SQLitePipeline": 900,
 }
@@ -42,3 +43,5 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.OrderlyRobotsTxtMiddleware": 100,
 }
 MARAUDE_MAX_RATELIMIT_WAIT = 900
+# Posts in other languages are counted, not stored ([classifier] languages).
+MARAUDE_LANGUAGES = ["fr"]

@@ -63,6 +63,21 @@ _ATTRIBUTION_IN_QUOTE_CLASSES = frozenset({"title"})  # Discourse's aside.quote
 _NOISE_CLASSES = _words(
     "bbCodeBlock-expandLink quotefooter topslice_quote botslice_quote"
 )
+# Boilerplate each engine puts around or inside a post (never the author's
+# words): signatures, attachment boxes and sizes, "edited by" notes, link
+# previews of other sites. See BOILERPLATE_LINES for what survives as text.
+BOILERPLATE_CLASSES: dict[str, frozenset[str]] = {
+    "phpbb": _words("signature attachbox file notice"),
+    "vbulletin": _words("signature signaturecontainer attachments lastedited"),
+    "xenforo": _words("message-signature message-attachments message-lastEdit"),
+    "smf": _words("signature attachments modified"),
+    "invision": _words("ipsComment_edited ipsAttachLink_block"),
+    "forumotion": _words("signature_div"),
+    "discourse": _words("informations filename onebox-body onebox-metadata"),
+}
+_BOILERPLATE = frozenset().union(*BOILERPLATE_CLASSES.values())
+# Invision marks its own "Edited by" notes and signatures this way.
+_BOILERPLATE_ATTRS = ("data-excludequote",)
 # "X a écrit :", "X said:", "Zitat von X", "Citation de : X le …" as a quote's
 # first line.
 _ATTRIBUTION_LINE = re.compile(
@@ -71,20 +86,6 @@ _ATTRIBUTION_LINE = re.compile(
     r"|^(?:citation|quote|zitat|citer)\s*(?:(?:de|from|von)\b|:).{0,100}$",
     re.IGNORECASE,
 )
-
-_FR = _words(
-    "le la les un une des de du et est je tu il elle on nous vous ils pas ne que "
-    "qui pour dans sur avec mais ou donc car ça ca mon ma mes ton ta suis ai j "
-    "c'est moi toi plus tout très tres fait faire avoir être etre aussi quand "
-    "comme"
-)
-_EN = _words(
-    "the a an and is are was were i you he she it we they not that which for in "
-    "on with but or so my your me to of have has be been this just what when "
-    "like"
-)
-_WORDS = re.compile(r"[a-zàâçéèêëîïôûùüÿœæ']+")
-
 
 # -- HTML → text ------------------------------------------------------------
 
@@ -127,7 +128,8 @@ def _element(el: Any, parts: list[str], *, in_quote: bool, pre: bool) -> None:
     classes = _classes(el)
     if (
         tag in _DROP_TAGS
-        or classes & (_NOISE_CLASSES | _ATTRIBUTION_CLASSES)
+        or classes & (_NOISE_CLASSES | _ATTRIBUTION_CLASSES | _BOILERPLATE)
+        or any(el.get(a) is not None for a in _BOILERPLATE_ATTRS)
         or (in_quote and (tag == "cite" or classes & _ATTRIBUTION_IN_QUOTE_CLASSES))
     ):
         return
@@ -230,6 +232,70 @@ def normalise(text: str, *, is_html: bool = False, limit: int = MAX_TEXT_CHARS) 
     return text
 
 
+# -- the author's own words ---------------------------------------------------
+
+# Lines that are never the author's words, whole lines only (case-insensitive):
+# feed and forum boilerplate, mobile apps' signatures, "edited" notes,
+# attachment sizes.
+BOILERPLATE_LINES = re.compile(
+    r"^(?:"
+    r"\(?(?:read full topic|lire la suite|continue reading|read more|weiterlesen"
+    r"|voir plus|afficher la suite)\b.{0,80}?\)?"  # feeds (RSS, Discourse)
+    r"|(?:the post|l['’]article) .{1,200} (?:appeared first on|est apparu en "
+    r"premier sur) .{1,200}"  # WordPress feeds
+    r"|(?:envoy[ée]+|sent|gesendet|inviato|enviado)\b.{0,40}?\b(?:de|depuis|from|"
+    r"von|mit|da|desde)\b.{0,60}?"
+    r"(?:iphone|ipad|android|samsung|galaxy|mobile|portable|tapatalk|app|smartphone"
+    r"|huawei|xiaomi|pixel|handy)\b.{0,40}"  # "Envoyé de mon iPhone"
+    r"|mit der .{0,60}\bapp\b.{0,80}geschrieben\.?"  # vBulletin's mobile app
+    r"|(?:message |post |beitrag )?(?:édité|edité|edite|modifié|modifie|edited|"
+    r"bearbeitet)(?: \d+ fois| \d+ times?)?(?: (?:par|by|von) .{0,60})?"
+    r"(?: (?:le|on|am) .{0,60})?\.?"  # "Message édité par X le …"
+    r"|(?:dernière|derniere) (?:édition|edition|modification) par .{0,120}"
+    r"|last edited(?: by)?:? .{0,120}|zuletzt (?:bearbeitet|von) .{0,120}"
+    r"|« (?:last edit|dernière modification)\b.{0,120}»"  # SMF
+    r"|(?:pièces? jointes?|attachments?|anhänge?|fichiers? joints?) ?:?"
+    r"|.{1,120}\.(?:jpe?g|png|gif|webp|pdf|zip|docx?|mp4|heic)"
+    r" ?(?:\d+\s?[×x]\s?\d+ )?\(?[\d.,]+ ?(?:[kmg]i?o|[kmg]i?b|octets|bytes)\b.{0,60}"
+    r"|(?:\d+\s?[×x]\s?\d+ )?[\d.,]+ ?(?:[kmg]i?o|[kmg]i?b)"  # Discourse's image size
+    r"|(?:vu|viewed|angesehen|téléchargé|downloaded) \d+ (?:fois|times|mal)\.?"
+    r")$",
+    re.IGNORECASE,
+)
+_QUOTE_HEADERS = frozenset({QUOTE_ATTRIBUTED, QUOTE_ANONYMOUS})
+
+
+def own_words(text: str) -> tuple[str, str]:
+    """``text`` split into the author's own words and the quoted text.
+
+    ``text`` is normalised text (see :func:`normalise`): quotes are a header
+    line (``@[user] a écrit :`` or ``[citation]``) and ``>`` lines, as
+    :func:`html_to_text` marks them and as Markdown (Reddit) and e-mail write
+    them. Boilerplate lines (:data:`BOILERPLATE_LINES`) are dropped from both.
+    The quoted part keeps its marks, one quote per paragraph, for display; it
+    is never scored or searched.
+    """
+    own: list[str] = []
+    quoted: list[str] = []
+    in_quote = False
+    for line in text.split("\n"):
+        if BOILERPLATE_LINES.match(line):
+            continue
+        if line in _QUOTE_HEADERS or line.startswith(">"):
+            if not in_quote and quoted:
+                quoted.append("")
+            quoted.append(line)
+            in_quote = True
+        else:
+            in_quote = in_quote and not line
+            own.append(line)
+    return _tidy("\n".join(own)), _tidy("\n".join(quoted))
+
+
+def _tidy(text: str) -> str:
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
 def iso_date(value: str | float | None) -> str | None:
     """A machine-readable date as ISO-8601 UTC (``2024-03-12T08:15:00Z``), or None.
 
@@ -257,19 +323,3 @@ def iso_date(value: str | float | None) -> str | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def guess_lang(text: str) -> str | None:
-    """``"fr"``, ``"en"`` or None, from common function words (fast, offline)."""
-    words = _WORDS.findall(text[:600].lower())  # a few sentences are enough
-    if len(words) < 3:
-        return None
-    fr = en = 0
-    for word in words:
-        if word in _FR:
-            fr += 1
-        elif word in _EN:
-            en += 1
-    if max(fr, en) < 2:
-        return None
-    return "fr" if fr >= en else "en"

@@ -86,7 +86,9 @@ def crawl(
         if not locked:
             return []
         click.echo(f"Crawling {len(locked)} source(s) into {path}…", err=True)
-        return run_crawl(locked, config.crawl, path, secret)
+        return run_crawl(
+            locked, config.crawl, path, secret, languages=config.classifier.languages
+        )
 
 
 def import_posts(path: Path, source: str, db_path: str | Path | None) -> Any:
@@ -121,9 +123,27 @@ def recheck_leads(
 
 
 def format_crawl_table(results: Sequence[Any]) -> str:
-    head = ("source", "platform", "requests", "new", "updated", "dropped", "errors")
+    head = (
+        "source",
+        "platform",
+        "requests",
+        "new",
+        "updated",
+        "dropped",
+        "other language",
+        "errors",
+    )
     rows = [head] + [
-        (r.source, r.platform, r.requests, r.new, r.updated, r.dropped, r.errors)
+        (
+            r.source,
+            r.platform,
+            r.requests,
+            r.new,
+            r.updated,
+            r.dropped,
+            getattr(r, "other_language", 0),
+            r.errors,
+        )
         for r in results
     ]
     return _table(rows)

@@ -40,6 +40,8 @@ class CrawlConfig:
 class ClassifierConfig:
     model: str = "models/default"
     batch_size: int = 64
+    # Posts in other languages are not stored (ISO 639-1 codes).
+    languages: tuple[str, ...] = ("fr",)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ POST_FIELDS = (
     "author_hash",
     "title",
     "text",
+    "quoted",
     "lang",
     "created_at",
     "fetched_at",
@@ -36,12 +37,14 @@ def upsert_post(db: Database, post: dict[str, Any]) -> str:
     """
     row = {k: post.get(k) for k in POST_FIELDS}
     row["fetched_at"] = row["fetched_at"] or now_iso()
-    cols = ", ".join(POST_FIELDS)
-    marks = ", ".join("?" for _ in POST_FIELDS)
+    # A post without quotes leaves ``quoted`` to its default (NULL).
+    fields = [k for k in POST_FIELDS if k != "quoted" or row[k] is not None]
+    cols = ", ".join(fields)
+    marks = ", ".join("?" for _ in fields)
     inserted = db.execute(
         f"INSERT INTO posts ({cols}) VALUES ({marks}) "
         "ON CONFLICT(platform, site, native_id) DO NOTHING",
-        [row[k] for k in POST_FIELDS],
+        [row[k] for k in fields],
     )
     if inserted.rowcount == 1:  # the common case: one statement
         return "new"
@@ -53,11 +56,12 @@ def upsert_post(db: Database, post: dict[str, Any]) -> str:
     if existing[1] == row["content_hash"]:
         return "unchanged"
     db.execute(
-        "UPDATE posts SET title = ?, text = ?, lang = ?, content_hash = ?, "
-        "fetched_at = ? WHERE id = ?",
+        "UPDATE posts SET title = ?, text = ?, quoted = ?, lang = ?, "
+        "content_hash = ?, fetched_at = ? WHERE id = ?",
         [
             row["title"],
             row["text"],
+            row["quoted"],
             row["lang"],
             row["content_hash"],
             row["fetched_at"],
@@ -161,7 +165,8 @@ def finish_crawl_run(
     with db.atomic():
         db.execute(
             "UPDATE crawl_runs SET finished_at = ?, status = ?, requests = ?, "
-            "new_posts = ?, updated = ?, dropped = ?, errors = ? WHERE id = ?",
+            "new_posts = ?, updated = ?, dropped = ?, other_language = ?, "
+            "errors = ? WHERE id = ?",
             [
                 finished,
                 status,
@@ -169,6 +174,7 @@ def finish_crawl_run(
                 stats.get("new", 0),
                 stats.get("updated", 0),
                 stats.get("dropped", 0),
+                stats.get("other_language", 0),
                 stats.get("errors", 0),
                 run_id,
             ],

@@ -335,3 +335,19 @@ def m007_post_links(db: Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX post_links_original ON post_links(original_id)")
+
+
+@migrations()
+def m008_quoted_other_language(db: Database) -> None:
+    """The author's own words apart from what they quote; languages counted.
+
+    * ``posts.quoted``: other people's words a post quotes (``@[user] a écrit :``
+      and ``>`` lines), kept for display only: ``text`` holds the author's own
+      words, the only ones scored and searched (contracts.md).
+    * ``crawl_runs.other_language``: posts of the run in a language outside
+      ``[classifier] languages``, counted and never stored.
+    """
+    db.execute("ALTER TABLE posts ADD COLUMN quoted TEXT")
+    db.execute(
+        "ALTER TABLE crawl_runs ADD COLUMN other_language INTEGER NOT NULL DEFAULT 0"
+    )

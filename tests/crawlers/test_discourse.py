@@ -171,10 +171,11 @@ def test_quotes_are_marked_and_their_author_masked(shared):
     names = set(re.findall(r'data-username="([^"]+)"', post["cooked"]))
     assert names == {"anonymous105"}
     item = PostItem("discourse", "x", "s", "1", post["cooked"], html=True)
-    text = NormalisePipeline().process_item(item).text
+    post = NormalisePipeline().process_item(item)
+    text = f"{post.quoted}\n{post.text}"  # the quote is kept apart (#15)
     assert "anonymous105" not in text
-    assert "@[user] a écrit :\n> Is We the Living also short?" in text
-    assert "For my physical copies" in text
+    assert "@[user] a écrit :\n> Is We the Living also short?" in post.quoted
+    assert post.text.startswith("For my physical copies")
 
 
 def test_nested_quotes_keep_their_depth():
@@ -188,12 +189,13 @@ def test_nested_quotes_keep_their_depth():
         "</aside><p>reply</p>"
     )
     item = PostItem("discourse", "x", "s", "1", outer, html=True)
-    text = NormalisePipeline().process_item(item).text
+    post = NormalisePipeline().process_item(item)
+    text = f"{post.quoted}\n{post.text}"  # the quotes are kept apart (#15)
     assert "amy" not in text
     assert "bob" not in text
-    assert "> > deep" in text
-    assert "> mine" in text
-    assert text.endswith("reply")
+    assert "> > deep" in post.quoted
+    assert "> mine" in post.quoted
+    assert post.text == "reply"
 
 
 def test_text_without_quotes_is_unchanged():
@@ -424,10 +426,11 @@ def test_no_handle_is_stored_and_quoted_names_are_masked(
         re.findall(r'data-username="([^"]+)"', "".join(p["cooked"] for p in posts))
     )
     database = mdb.open_db(db_path)
-    rows = list(database.query("SELECT author_hash, text FROM posts"))
+    rows = list(database.query("SELECT author_hash, quoted, text FROM posts"))
     assert all(len(r["author_hash"]) == 32 for r in rows)
     assert not handles & {r["author_hash"] for r in rows}
-    texts = "\n".join(r["text"] for r in rows)
+    # The quotes are kept apart from the text (#15).
+    texts = "\n".join(f"{r['quoted'] or ''}\n{r['text']}" for r in rows)
     assert not [q for q in quoted if f"{q}:" in texts]  # the quotes' attributions
     assert texts.count("@[user] a écrit :") >= 32  # one per quoting post at least
     assert "anonymous105" not in texts

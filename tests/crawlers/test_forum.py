@@ -79,7 +79,7 @@ def test_vbulletin_page_without_a_charset_header_gives_20_posts_with_accents(
     posts, requests = parse(spider, page(body, VB_URL))  # header: no charset
     assert len(posts) == 20
     assert [p.native_id for p in (posts[0], posts[-1])] == ["949757", "949908"]
-    texts = [plain(p) for p in posts]
+    texts = [f"{p.quoted}\n{p.text}" for p in map(normalise_item, posts)]
     assert any("müsste" in t for t in texts)  # ISO-8859-1 bytes, meta charset
     assert not any("\ufffd" in t for t in texts)
     assert posts[0].thread_title == (
@@ -143,10 +143,12 @@ def test_xenforo_quotes_are_marked_and_lose_the_quoted_name(shared, db_path):
     body = (shared / XF).read_bytes()
     spider = make_spider(db_path, "xenforo", start=BASE + "/t")
     posts, _ = parse(spider, page(body, BASE + "/t"))
-    text = plain(next(p for p in posts if p.native_id == "6331617"))
+    post = normalise_item(next(p for p in posts if p.native_id == "6331617"))
+    text = f"{post.quoted}\n{post.text}"  # the quote is kept apart (#15)
     assert text.startswith(
         "@[user] a écrit :\n> yellowkitty die Ohren sind total sauber, kein Dreck\n"
     )
+    assert post.text.startswith("Dann hat er wohl keine Milben")
     assert "hat gesagt" not in text
     assert "Zum Vergrößern anklicken" not in text  # the "expand" button
 
@@ -160,7 +162,8 @@ def test_phpbb_page_gives_its_one_post(shared, db_path):
     assert post.title == "Was ist Freie Software"
     assert post.url == BASE + "/viewtopic.php?p=453#p453"  # sid dropped
     assert post.created_at is None  # phpBB 3.0 prints a local date only
-    assert "[citation]\n> Der fundamentale Akt" in plain(post)  # an uncited quote
+    quoted = normalise_item(post).quoted  # kept apart from the text (#15)
+    assert "[citation]\n> Der fundamentale Akt" in quoted  # an uncited quote
     assert requests == []
 
 
@@ -190,8 +193,10 @@ def test_smf_topic(db_path):
     assert posts[0].title == "Dossier MDPH bloqué depuis huit mois"
     assert posts[2].parent_native_id == "581"
     assert posts[1].url.endswith("?topic=58.msg584#msg584")
-    text = plain(posts[1])
+    post = normalise_item(posts[1])
+    text = f"{post.quoted}\n{post.text}"  # the quote is kept apart (#15)
     assert text.startswith("@[user] a écrit :\n> Je ne sais pas si je dois refaire")
+    assert ">" not in post.text
     assert "Citation de" not in text
     assert "Élodie" not in text
     assert requests == []
@@ -207,8 +212,10 @@ def test_invision_topic(db_path):
     assert posts[0].created_at == "2024-03-07T08:30:00Z"
     assert posts[1].author == "Hugo_demo"
     assert posts[1].url.endswith("?do=findComment&comment=30815")
-    text = plain(posts[1])
+    post = normalise_item(posts[1])
+    text = f"{post.quoted}\n{post.text}"  # the quote is kept apart (#15)
     assert text.startswith("@[user] a écrit :\n> Comment savoir si j’y ai droit ?")
+    assert ">" not in post.text
     assert "Mathilde" not in text
     assert requests == []  # its "next" link is inactive
 
@@ -252,7 +259,8 @@ def test_thread_pages_give_posts_with_their_thread(db_path):
 def test_quote_attributions_are_masked(db_path):
     spider = make_spider(db_path)
     posts, _ = parse(spider, page(fr("topic101.html"), BASE + "/viewtopic.php?t=101"))
-    text = plain(posts[1])
+    post = normalise_item(posts[1])
+    text = f"{post.quoted}\n{post.text}"  # the quote is kept apart (#15)
     assert text.split("\n")[:2] == [
         "@[user] a écrit :",
         "> La CAF me dit qu’il manque un papier mais je ne sais pas lequel",
@@ -519,8 +527,8 @@ def test_no_handle_is_stored_and_quotes_are_masked(board, db_path, tmp_path):
     hashes = [r[0] for r in database.execute("SELECT author_hash FROM posts")]
     assert all(len(h) == 32 for h in hashes)
     assert len(set(hashes)) == 5  # five authors, one hash each
-    quoted = database.execute(
-        "SELECT text FROM posts WHERE native_id = '1004'"
+    quoted = database.execute(  # kept apart from the text (#15)
+        "SELECT quoted FROM posts WHERE native_id = '1004'"
     ).fetchone()[0]
     assert quoted.startswith("@[user] a écrit :\n> La CAF me dit")
     assert "[email]" in dumped  # the address in post 1002
@@ -549,7 +557,9 @@ def test_crawl_of_a_recorded_thread_decodes_its_charset_and_reads_it_once(
     database = mdb.open_db(db_path)
     assert mdb.counts(database)["posts"] == count
     assert sorted(r["new_posts"] for r in mdb.crawl_runs(database)) == [0, count]
-    texts = [r[0] for r in database.execute("SELECT text FROM posts")]
+    texts = [  # the quotes are kept apart from the text (#15)
+        f"{r[0]}\n{r[1]}" for r in database.execute("SELECT quoted, text FROM posts")
+    ]
     assert any(word in t for t in texts for word in ("müsste", "schläft"))
     assert not any("\ufffd" in t for t in texts)
 

@@ -73,9 +73,11 @@ def test_item_fields(shared, db_path):
 def test_quoted_names_in_feed_html_are_masked(shared, db_path):
     posts = list(make_spider(db_path).parse(feed((shared / FEED).read_bytes())))
     post = next(p for p in posts if p.native_id.endswith("post-20217"))
-    assert normalise_item(post).text.startswith(
+    item = normalise_item(post)
+    assert item.quoted.startswith(  # kept apart from the text (#15)
         "@[user] a écrit :\n> Is We the Living also short?"
     )
+    assert item.text.startswith("For my physical copies")
 
 
 def test_atom_feed(db_path):

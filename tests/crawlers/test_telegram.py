@@ -91,12 +91,13 @@ def test_message_fields(db_path):
 def test_a_forwarded_message_is_a_quote_without_its_origin(db_path):
     posts, _ = read_all(make_spider(db_path))
     forwarded = next(p for p in posts if p.native_id == "entraide_demo/124")
-    text = normalise_item(forwarded).text
-    assert text == (
+    post = normalise_item(forwarded)
+    assert post.text == ""  # nothing of the channel's own to score (#15)
+    assert post.quoted == (
         "[citation]\n> Le 115 a encore des places ce soir à la halte de nuit, "
         "appelez tôt."
     )
-    assert "Halte de nuit" not in text
+    assert "Halte de nuit" not in post.quoted
 
 
 def test_paging_stops_at_the_high_water_mark(db_path):

@@ -1,10 +1,10 @@
-"""Text normalisation: HTML to text, quote marking, dates, language."""
+"""Text normalisation: HTML to text, quote marking, own words, dates."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawlers.text import MAX_TEXT_CHARS, guess_lang, html_to_text, iso_date, normalise
+from crawlers.text import MAX_TEXT_CHARS, html_to_text, iso_date, normalise, own_words
 
 
 def text(markup: str) -> str:
@@ -146,13 +146,97 @@ def test_iso_date(value, expected):
     assert iso_date(value) == expected
 
 
+# -- own words: quotes kept apart, boilerplate dropped --------------------------
+
+
+def test_own_words_keeps_quotes_apart_for_display():
+    own, quoted = own_words(
+        text(
+            '<blockquote data-quote="Karim_demo"><p>la CAF a répondu ?</p>'
+            "</blockquote><p>toujours rien depuis mars</p>"
+            "<blockquote><p>et le 115 ?</p></blockquote><p>saturé</p>"
+        )
+    )
+    assert own == "toujours rien depuis mars\n\nsaturé"
+    assert (
+        quoted == "@[user] a écrit :\n> la CAF a répondu ?\n\n[citation]\n> et le 115 ?"
+    )
+
+
+def test_markdown_quotes_are_quoted_too():
+    own, quoted = own_words(normalise("> il a dit ça\n>> et ça\n\nmoi je dis non"))
+    assert own == "moi je dis non"
+    assert quoted == "> il a dit ça\n>> et ça"
+
+
+def test_a_post_without_quotes_is_all_its_own():
+    assert own_words("je suis à la rue\n\ndepuis lundi") == (
+        "je suis à la rue\n\ndepuis lundi",
+        "",
+    )
+
+
 @pytest.mark.parametrize(
-    ("sample", "lang"),
+    "line",
     [
-        ("Je ne sais plus quoi faire avec la CAF, je suis perdue", "fr"),
-        ("I do not know what to do with my benefits, it is a mess", "en"),
-        ("RSA CAF APL", None),
+        "Read full topic",
+        "Lire la suite…",
+        "Continue reading →",
+        "Envoyé de mon iPhone",
+        "Envoyé depuis mon Samsung Galaxy",
+        "Gesendet von meinem SM-G991B mit Tapatalk",
+        "Mit der kostenlosen PocketPC.ch App von meinem HD7 T9292 aus geschrieben.",
+        "Message édité par @[user] le 12/03/2024 à 10:12",
+        "Dernière édition par @[user] le mar. 12 mars 2024, édité 2 fois.",
+        "Last edited: Mar 12, 2024",
+        "Edited by @[user]",
+        "« Last Edit: March 12, 2024, 10:12:03 AM by @[user] »",
+        "Pièces jointes",
+        "facture.pdf (45.2 Kio) Vu 12 fois",
+        "1920×1080 123 KB",
     ],
 )
-def test_guess_lang(sample, lang):
-    assert guess_lang(sample) == lang
+def test_boilerplate_lines_are_dropped(line):
+    assert own_words(f"je cherche un hébergement\n{line}") == (
+        "je cherche un hébergement",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "je lis la suite demain",
+        "envoyé de mon travail à la rue",
+        "la facture fait 45 euros",
+        "j'ai modifié mon dossier à la CAF",
+    ],
+)
+def test_the_authors_words_are_not_boilerplate(line):
+    assert own_words(line) == (line, "")
+
+
+@pytest.mark.parametrize(
+    ("engine", "markup"),
+    [
+        ("phpbb", '<div class="notice">Dernière édition par X le lun. 3 mars</div>'),
+        ("phpbb", '<dl class="attachbox"><dt>Pièces jointes</dt><dd>a.jpg</dd></dl>'),
+        ("phpbb", '<div id="sig1" class="signature">Ma signature</div>'),
+        ("vbulletin", '<div class="signaturecontainer">Sig</div>'),
+        (
+            "vbulletin",
+            '<blockquote class="postcontent lastedited">Last edited</blockquote>',
+        ),
+        ("xenforo", '<aside class="message-signature">Sig</aside>'),
+        ("xenforo", '<div class="message-lastEdit">Last edited: Mar 3</div>'),
+        ("xenforo", '<section class="message-attachments">photo.jpg</section>'),
+        ("smf", '<div class="smalltext modified">« Last Edit »</div>'),
+        ("smf", '<div class="signature">Sig</div>'),
+        ("invision", "<p data-excludequote><strong>Edited by X</strong></p>"),
+        ("forumotion", '<div class="signature_div">Sig</div>'),
+        ("discourse", '<span class="informations">1920×1080 123 KB</span>'),
+        ("discourse", '<div class="onebox-body"><p>Another site\'s text</p></div>'),
+    ],
+)
+def test_engine_boilerplate_markup_is_dropped(engine, markup):
+    assert text(f"<p>le dossier est parti</p>{markup}") == "le dossier est parti"
