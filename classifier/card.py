@@ -235,8 +235,9 @@ def model_card(meta: dict[str, Any]) -> str:
         "Shape: per-label logistic regressions (class-balanced, sigmoid-calibrated) "
         "over the sentence embedding joined with character 2–5-gram and word "
         "1–2-gram TF-IDF; a crisis label gated on distress; a transparent crisis "
-        "lexicon that can only raise the crisis score; a rights tagger from the "
-        "catalogue's aliases, with embedding similarity as fallback.",
+        "lexicon (explicit present-tense wording only) that can only raise the "
+        "crisis score; rights topics from a one-vs-rest head over the right ids "
+        "learned from the examples, with the catalogue's aliases as evidence.",
         "",
         "## Training data",
         f"- examples: {data.get('n_total', '?')} after de-duplication "
@@ -291,8 +292,9 @@ def model_card(meta: dict[str, Any]) -> str:
         'rire", "le PSG va me tuer") is excluded from the lexicon and mostly '
         "stopped by the distress gate, not always.",
         "- `minor` relies on what the writer says (an age, a school class).",
-        "- `rights_topics` come from catalogue aliases first; without an alias, the "
-        "nearest right by embedding similarity, which is only a suggestion.",
+        "- `rights_topics` are ranked by the rights head (trained on the seed "
+        "examples' topics and one example per catalogue entry) plus alias matches; "
+        "rights with few examples rely on their aliases; a suggestion to check.",
         "",
     ]
     return "\n".join(lines)
