@@ -10,7 +10,11 @@ Features are the sentence embedding of a post joined with TF-IDF of character
   :data:`classifier.heads.C_GRID` that ranks its label best out of fold on the
   training data (average precision);
 - ``non_recours_form``: a multinomial logistic regression fitted on the
-  rights-positive examples.
+  rights-positive examples;
+- ``rights_topics``: one logistic regression per right id over the same features
+  (:class:`~classifier.rights_head.RightsHead`, inside the rights tagger), trained
+  on the examples' ``rights_topics`` and the catalogue entries; alias matches add
+  evidence (:mod:`classifier.rights_tagger`).
 
 Rules composed on top (:mod:`classifier.thresholds`):
 
