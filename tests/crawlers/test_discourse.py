@@ -461,7 +461,7 @@ def test_malformed_and_failing_responses_are_errors_and_the_crawl_goes_on(
         # Everything broken now: what was stored stays.
         server.routes.clear()
         result = run_crawl(db_path, toml, tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # errors: non-zero (#11)
     database = mdb.open_db(db_path)
     assert mdb.counts(database)["posts"] == 3
     assert mdb.crawl_runs(database)[0]["errors"] >= 2
