@@ -86,8 +86,13 @@ _GENERIC = re.compile(
     r"|\b(?:les|des|certaines|ces|de\s+nombreuses)\s+personnes\s+(?:qui|en)\b"
     r"|\b(?:une|la|toute)\s+personne\s+qui\b(?!\s+me\b)|\bquelqu\s+un\s+qui\b"
     r"|\b(?:lorsqu|quand|si)\s+on\b|\bqui\s+(?:evoquent|evoque|parlent|expriment|decrivent)\b|\ben\s+cas\s+d\b"
-    r"|\b(?:appelez|composez|contactez|appeler\s+le|appelle\s+le)\b"
-    r"|\b3114\b|\bdisent\s+souvent\b|\bpeuvent\s+(?:dire|exprimer|penser)\b"
+    r"|\bdisent\s+souvent\b|\bpeuvent\s+(?:dire|exprimer|penser)\b"
+)
+# Advice and prevention words: they mark prevention material unless the writer
+# speaks of themselves in the same sentence ("je sais que je dois appeler le 3114
+# mais…" is a crisis).
+_ADVICE = re.compile(
+    r"\b(?:appelez|composez|contactez|appeler\s+le|appelle\s+le)\b|\b3114\b"
     r"|\bsignes?\s+(?:d\s+alerte|avant\s+coureurs?)\b|\bfacteurs?\s+de\s+risque\b"
     r"|\bprevention\s+du\s+suicide\b"
 )
@@ -113,6 +118,7 @@ _CLOSE_ONE = re.compile(
     r"|niece|eleve|ado|gamine?|grand\s+mere|grand\s+pere)\b"
     r"|\b(?:il|elle)\s+(?:m|me)\s+(?:a\s+)?(?:dit|ecrit|envoye|crie|repete)\b"
 )
+_SELF = re.compile(r"\b(?:je|j|jveux|jsuis|chui|chuis)\b")
 _OPEN = {"«": "»", "“": "”", "‹": "›"}
 
 
@@ -165,6 +171,8 @@ def reportable(folded: str, start: int, end: int) -> bool:
     if _OTHER_SUBJECT.search(folded, max(s0, start - 12), start):
         return False
     if _GENERIC.search(sentence):
+        return False
+    if _ADVICE.search(sentence) and not _SELF.search(sentence):
         return False
     if _PREVENTION_DOC.search(folded) and not _FIRST_PERSON.search(sentence):
         return False

@@ -55,12 +55,15 @@ CRISIS_RULES: dict[str, str] = {
         r"\b(?:suis|sui|suit|chui|etre|devenu|devenue|redevenu|redevenue)"
         r"\s+suicidaire|\b(?:idees?|pensees?|envies?|tendances?)\s+suicidaires?\b"
     ),
-    # A planned or just-made attempt: "refaire une TS", "je viens de faire une TS"
-    # (a past attempt told as a story is left to the model).
+    # A planned or just-made attempt: "refaire une TS", "je viens de faire une TS",
+    # "mon frère a fait une TS hier" (a past attempt told as a story is left to
+    # the model).
     "attempt": (
         r"\b(?:refaire|viens\s+de\s+faire|vais\s+faire|veux\s+faire)\s+une\s+"
         r"(?:ts|tentative\s+de\s+suicide)\b|\bma\s+prochaine\s+(?:ts|tentative"
-        r"\s+de\s+suicide)\b"
+        r"\s+de\s+suicide)\b|\b(?:a|ai|as)\s+fait\s+une\s+(?:ts|tentative\s+de\s+"
+        r"suicide)\s+(?:hier|cette\s+nuit|ce\s+soir|ce\s+matin|la\s+semaine\s+derniere"
+        r"|il\s+y\s+a\s+(?:deux|trois|quelques|\d)\s+jours)\b"
     ),
     # "en finir": "envie d'en finir", "je veux en finir", "en finir avec la vie".
     "en_finir": (

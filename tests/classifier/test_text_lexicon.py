@@ -170,6 +170,8 @@ def test_not_minor_phrases(text):
         "si je n'étais plus là ils auraient la paix",
         "hier j'allais me foutre en l'air, j'y pense encore",
         "je me scarifie depuis des semaines",
+        "mon cousin a fait une TS cette nuit, il rentre demain de l'hôpital",
+        "je sais que je dois appeler le 3114 mais j'ai des idées suicidaires ce soir",
     ],
 )
 def test_present_wording_still_fires(text):
@@ -189,6 +191,8 @@ def test_present_wording_still_fires(text):
         # Quotes of someone else, prevention material, generic wording.
         "les personnes qui pensent au suicide disent souvent « je veux mourir »",
         "si vous avez des idées suicidaires, appelez le 3114",
+        "Rappel de la modération : idées suicidaires ? Composez le 3114.",
+        "il y a cinq ans j'ai fait une TS, aujourd'hui je vais bien",
         "Le héros du film répète « je vais me foutre en l'air » à chaque scène",
         "Lorsqu'on a envie d'en finir avec la vie, il faut en parler à un médecin",
         "tu veux en finir, mais tu penses à tes enfants (refrain)",
