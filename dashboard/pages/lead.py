@@ -60,6 +60,10 @@ if lead["thread_title"]:
     st.text(f"Fil : {lead['thread_title']}")
 if lead["title"]:
     st.text(lead["title"])
+if lead.get("quoted"):  # other people's words: shown apart, never scored (#15)
+    st.caption("Message cité (d'autres personnes) :")
+    st.code(lead["quoted"], language=None, wrap_lines=True)
+    st.caption("Sa réponse :")
 st.code(lead["text"], language=None, wrap_lines=True)
 if wording.is_web_url(lead["url"]):
     st.link_button(

@@ -222,7 +222,7 @@ def get_lead(db: Database, lead_id: int) -> dict[str, Any] | None:
     rows = list(
         db.query(
             "SELECT l.*, p.platform, p.site, p.source, "
-            "p.url, p.title, p.text, p.thread_title, "
+            "p.url, p.title, p.text, p.quoted, p.thread_title, "
             "p.parent_native_id, p.lang FROM leads l JOIN posts p ON p.id = l.post_id "
             "WHERE l.id = ?",
             [lead_id],
