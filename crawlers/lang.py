@@ -34,7 +34,7 @@ MIN_WORDS = 3
 MIN_LETTERS = 10
 #: Characters read: a few sentences tell the language; fastText's cost grows
 #: with the length.
-MAX_CHARS = 500
+MAX_CHARS = 300
 
 _NOISE = re.compile(
     r"(?:https?://|www\.)\S+"  # addresses
@@ -57,7 +57,9 @@ def _model() -> Any:
 
 def _readable(text: str) -> str:
     """The words that tell a language: no addresses, masks, handles, newlines."""
-    return _SPACE.sub(" ", _NOISE.sub(" ", text[:MAX_CHARS])).strip()
+    # Twice the length read, so that a long address first leaves words enough.
+    readable = _SPACE.sub(" ", _NOISE.sub(" ", text[: 2 * MAX_CHARS])).strip()
+    return readable[:MAX_CHARS]
 
 
 def _too_short(readable: str) -> bool:

@@ -7,6 +7,7 @@ English, German, Spanish, Italian, Portuguese and Arabic in Latin script.
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -111,6 +112,11 @@ def test_addresses_and_masks_do_not_tell_the_language():
     assert guess_lang(sample) == "fr"
 
 
+def test_a_long_address_first_leaves_the_words_to_tell():
+    sample = "https://example.org/" + "a" * 400 + " I lost my job and my flat this week"
+    assert guess_lang(sample) == "en"
+
+
 def test_accepted_with_several_languages():
     assert accepted("en", ["fr", "en", "de"])
     assert not accepted("es", ["fr", "en", "de"])
@@ -190,3 +196,18 @@ def test_a_post_that_is_only_a_quote_is_kept_with_nothing_to_score():
     post = normalise_item(item("> ce que tu as dit", title=None))
     assert (post.text, post.quoted) == ("", "> ce que tu as dit")
     assert gate(["fr"]).process_item(post) is post  # stored, as before (#15)
+
+
+def test_real_french_posts_are_kept(shared):
+    """Texts written by others (../shared/data/real-fr): read, never copied."""
+    path = shared / "data" / "real-fr" / "dev.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: clone the project next to its shared/ folder")
+    texts = [
+        json.loads(line)["text"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    kept = [accepted(guess_lang(t), ["fr"]) for t in texts]
+    assert len(kept) > 100
+    assert sum(kept) / len(kept) >= 0.99
