@@ -78,7 +78,10 @@ class MaraudeClassifier(BaseEstimator):
     ``crisis_sure_precision`` is the precision of the sure level;
     ``crisis_possible_recall`` the recall (either level) the possible band aims
     for (None: no band), under ``crisis_possible_max``, the share of the posts
-    without distress that either level may label crisis.
+    without distress that either level may label crisis; with
+    ``crisis_possible_same_gate`` the band lowers only the crisis threshold and
+    keeps the sure distress gate (jokes and hyperbole that the crisis head likes
+    stay out unless the distress head agrees).
     ``distress_min_recall`` is the recall floor of the distress threshold.
     """
 
@@ -96,6 +99,7 @@ class MaraudeClassifier(BaseEstimator):
         crisis_sure_precision: float = 0.8,
         crisis_possible_recall: float | None = 0.95,
         crisis_possible_max: float = 0.05,
+        crisis_possible_same_gate: bool = True,
         lexicon_floor: float = 0.8,
         n_neighbors: int = 3,
         max_neighbors: int = 3000,
@@ -114,6 +118,7 @@ class MaraudeClassifier(BaseEstimator):
         self.crisis_sure_precision = crisis_sure_precision
         self.crisis_possible_recall = crisis_possible_recall
         self.crisis_possible_max = crisis_possible_max
+        self.crisis_possible_same_gate = crisis_possible_same_gate
         self.lexicon_floor = lexicon_floor
         self.n_neighbors = n_neighbors
         self.max_neighbors = max_neighbors
@@ -256,6 +261,7 @@ class MaraudeClassifier(BaseEstimator):
             crisis_sure_precision=self.crisis_sure_precision,
             crisis_possible_recall=self.crisis_possible_recall,
             crisis_possible_max=self.crisis_possible_max,
+            crisis_possible_same_gate=self.crisis_possible_same_gate,
             distress_min_recall=self.distress_min_recall,
         )
         self.floors_ = {

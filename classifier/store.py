@@ -54,7 +54,9 @@ def threshold_rule(model: MaraudeClassifier) -> str:
     """The thresholds' rule in one sentence (``metadata.json``, model card)."""
     band = (
         "; possible = a crisis that only passes the lower pair crisis / "
-        "crisis_gate, chosen for the fewest false crises at recall (either "
+        "crisis_gate"
+        + (" (the same distress gate)" if model.crisis_possible_same_gate else "")
+        + ", chosen for the fewest false crises at recall (either "
         f"level) {model.crisis_possible_recall}, unless that labels more than "
         f"{model.crisis_possible_max:.0%} of the posts without distress; then "
         "the highest recall that stays under it"
@@ -122,6 +124,7 @@ def save_model(
             "sure_precision": model.crisis_sure_precision,
             "possible_recall": model.crisis_possible_recall,
             "possible_max": model.crisis_possible_max,
+            "possible_same_gate": model.crisis_possible_same_gate,
         },
         "oof": model.oof_report_,
         "heads": {name: head is not None for name, head in model.heads_.items()},

@@ -13,9 +13,10 @@ Crisis has two levels, each such a pair (contract: ``../shared/contracts.md``):
 - ``sure`` (:func:`choose_sure_pair`): the highest out-of-fold recall whose
   precision reaches 0.8; lexicon hits are always sure. Sure crises alert seniors
   and come first in the queue.
-- ``possible`` (:func:`choose_possible_pair`): a lower pair, for recall, that
-  labels at most 5 % of the posts without distress (either level); a crisis that
-  passes it but not the sure pair is possible: next in the queue, no alert.
+- ``possible`` (:func:`choose_possible_pair`): a lower crisis threshold (the
+  distress gate stays the sure one), for recall, that labels at most 5 % of the
+  posts without distress (either level); a crisis that passes it but not the
+  sure pair is possible: next in the queue, no alert.
 
 Both are chosen on out-of-fold scores of the training split; a held-out split
 only measures. :func:`choose_crisis_gate` (the recall-target search) remains for
@@ -301,13 +302,15 @@ def choose_possible_pair(
     sure: tuple[float, float],
     recall_target: float | None = 0.95,
     false_alarm_max: float = 0.05,
+    same_gate: bool = False,
 ) -> tuple[float, float, dict[str, Any]]:
     """The lower pair of the "possible" band, no stricter than ``sure``: the
     pair reaching ``recall_target`` (either level) with the fewest false crises,
     among those labelling at most ``false_alarm_max`` of the posts without
-    distress (either level); else the highest recall under that cap. Returns
-    ``sure`` itself (no band) when ``recall_target`` is None or the sure pair
-    alone is over the cap."""
+    distress (either level); else the highest recall under that cap. With
+    ``same_gate`` only the crisis threshold is lowered: the distress gate stays
+    the sure pair's. Returns ``sure`` itself (no band) when ``recall_target`` is
+    None or the sure pair alone is over the cap."""
     y, hit = np.asarray(y, bool), np.asarray(hit, bool)
     nd = np.asarray(non_distress, bool)
     pc = np.asarray(p_crisis, float)
@@ -319,9 +322,9 @@ def choose_possible_pair(
     if recall_target is not None and _share(before, nd) <= false_alarm_max + 1e-12:
         free = y & ~hit
         gates = [t_sd]
-        if p_distress is not None:
+        if p_distress is not None and not same_gate:
             gates += [g for g in _candidates(pd[free]) if g < t_sd]
-        if t_sd > 0:
+        if t_sd > 0 and not same_gate:
             gates.append(0.0)
         cuts = np.r_[[c for c in _candidates(pc[free]) if c < t_sc], t_sc]
         best = (-1.0,)
@@ -363,6 +366,7 @@ def choose_thresholds(
     crisis_sure_precision: float = 0.8,
     crisis_possible_recall: float | None = 0.95,
     crisis_possible_max: float = 0.05,
+    crisis_possible_same_gate: bool = True,
     distress_min_recall: float = 0.0,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Thresholds from out-of-fold head scores, and their report.
@@ -371,7 +375,9 @@ def choose_thresholds(
     already raised by its lexicon). Crisis has two levels: the "sure" pair
     (:func:`choose_sure_pair`, precision ≥ ``crisis_sure_precision``) and the
     lower pair of the "possible" band (:func:`choose_possible_pair`, for
-    ``crisis_possible_recall`` under ``crisis_possible_max``). Then distress,
+    ``crisis_possible_recall`` under ``crisis_possible_max``; with
+    ``crisis_possible_same_gate`` it keeps the sure distress gate, so a possible
+    crisis is as much a distress as a sure one). Then distress,
     counting every crisis (either level) as a distress, best F1 at
     ``precision_target`` among thresholds keeping ``distress_min_recall``;
     rights and minor: best F1 at ``precision_target``. Keys: the labels
@@ -389,7 +395,11 @@ def choose_thresholds(
     args = (y, p_c[idx], p_d[idx] if has_d else None, hit[idx], nd_all[idx])
     t_s, t_sg, sure = choose_sure_pair(*args, crisis_sure_precision)
     t_c, t_d, either = choose_possible_pair(
-        *args, (t_s, t_sg), crisis_possible_recall, crisis_possible_max
+        *args,
+        (t_s, t_sg),
+        crisis_possible_recall,
+        crisis_possible_max,
+        crisis_possible_same_gate,
     )
     thresholds = {
         "crisis": round(t_c, 6),

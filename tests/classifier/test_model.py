@@ -137,6 +137,7 @@ def test_crisis_levels_are_parameters():
     default = MaraudeClassifier()
     assert default.crisis_sure_precision == 0.8  # contracts.md
     assert default.crisis_possible_max == 0.05
+    assert default.crisis_possible_same_gate
     assert "crisis_recall_target" not in params  # the withdrawn rule's knobs
 
 
@@ -197,6 +198,27 @@ def test_possible_band_widens_recall_under_its_ceiling():
     assert choose_possible_pair(y, p_c, p_d, hit, nd, sure, None)[:2] == sure
 
 
+def test_possible_band_can_keep_the_sure_distress_gate():
+    """With ``same_gate`` only the crisis threshold falls: a post the crisis
+    head likes (a joke, hyperbole) stays out unless the distress head agrees
+    as much as for a sure crisis."""
+    y, p_c, p_d, hit, nd = _levels_case()
+    p_d = p_d.copy()
+    p_c = p_c.copy()
+    p_d[6:20] = 0.9  # three crises scored like ten distress posts
+    p_c[20:24] = 0.6  # the four jokes: the crisis head half-likes them
+    p_d[20:24] = 0.5
+    sure = choose_sure_pair(y, p_c, p_d, hit, nd, 0.8)[:2]
+    t_c, t_d, _ = choose_possible_pair(
+        y, p_c, p_d, hit, nd, sure, 0.9, 0.05, same_gate=True
+    )
+    assert t_d == sure[1]
+    assert t_c < sure[0]
+    passed = (p_c >= t_c) & (p_d >= t_d)
+    assert passed[:9].all()
+    assert not passed[20:24].any()
+
+
 def test_lexicon_only_raises_the_crisis_score(fitted):
     texts = ["j'ai envie d'en finir", "quelle belle journée", "mort de rire"]
     raw = fitted._scores(texts, fitted.embedder_.encode(texts))
@@ -236,7 +258,7 @@ def test_thresholds_come_from_out_of_fold_scores(fitted):
         crisis["distress_gate"], abs=1e-4
     )
     assert fitted.thresholds_["crisis"] <= fitted.thresholds_["crisis_sure"]
-    assert fitted.thresholds_["crisis_gate"] <= fitted.thresholds_["crisis_sure_gate"]
+    assert fitted.thresholds_["crisis_gate"] == fitted.thresholds_["crisis_sure_gate"]
 
 
 def test_threshold_helpers():
