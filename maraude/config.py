@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -218,6 +219,7 @@ def load_config(path: str | Path | None = None) -> Config:
     _build(Config, user_data, "", user_path)  # errors name the user's file
     config = _build(Config, _merge(defaults, user_data), "", user_path)
     _check_ranges(config, user_path)
+    _check_languages(config, user_path)
     return config
 
 
@@ -251,6 +253,20 @@ def _check_ranges(config: Config, path: Path) -> None:
                 f"{path}: key '{section}.{key}' must be at least {minimum}, "
                 f"got {value}."
             )
+
+
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+
+
+def _check_languages(config: Config, path: Path) -> None:
+    """``[classifier] languages``: at least one ISO 639 code, in lower case."""
+    languages = config.classifier.languages
+    bad = [code for code in languages if not _LANGUAGE_CODE.fullmatch(code)]
+    if not languages or bad:
+        raise ConfigError(
+            f"{path}: key 'classifier.languages' must list ISO 639-1 codes in "
+            f'lower case, such as ["fr"] or ["fr", "en"]; got {list(languages)}.'
+        )
 
 
 def resolve_db_path(db: str | Path | None) -> Path:

@@ -19,6 +19,8 @@ from crawlers import lang
 from crawlers.items import PostItem
 from crawlers.lang import accepted, detect, guess_lang, too_short
 from crawlers.pipelines import LanguagePipeline, normalise_item
+from maraude.config import load_config
+from maraude.errors import ConfigError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "lang"
 OTHERS = ("en", "de", "es", "it", "pt", "arabizi")
@@ -211,3 +213,16 @@ def test_real_french_posts_are_kept(shared):
     kept = [accepted(guess_lang(t), ["fr"]) for t in texts]
     assert len(kept) > 100
     assert sum(kept) / len(kept) >= 0.99
+
+
+@pytest.mark.parametrize("value", ["[]", '["French"]', '["FR"]', '["fr", ""]'])
+def test_languages_in_the_config_must_be_codes(tmp_path, value):
+    path = tmp_path / "bad.toml"
+    path.write_text(f"[classifier]\nlanguages = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"classifier\.languages"):
+        load_config(path)
+
+
+def test_languages_default_to_french_only(monkeypatch):
+    monkeypatch.delenv("MARAUDE_CONFIG")
+    assert load_config().classifier.languages == ("fr",)
