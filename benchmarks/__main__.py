@@ -5,12 +5,14 @@ Each one prints its figures and ratios; docs/benchmarks.md records them.
 
 from __future__ import annotations
 
-from benchmarks import classify, crawl, french, quality, queue, render, twitch
+from benchmarks import classify, crawl, french, lang, quality, queue, render, twitch
 
 
 def main() -> None:
     print("== crawl ==")
     crawl.run(20_000)
+    print("\n== language identification ==")
+    lang.run()
     print("\n== Twitch chat (50 messages/s) ==")
     twitch.run(50.0, 60.0)
     print("\n== French stand-ins ==")
