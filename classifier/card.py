@@ -78,7 +78,13 @@ def _crisis_lines(meta: dict[str, Any]) -> list[str]:
         + ("" if sure.get("target_met") else " (target not met: lexicon only)")
         + ". Sure crises come first in the queue and alert seniors.",
         f"- **possible**: below that, crisis ≥ {thresholds.get('crisis', 0):.4f} "
-        f"AND distress ≥ {thresholds.get('crisis_gate', 0):.4f}, the pair chosen "
+        f"AND distress ≥ {thresholds.get('crisis_gate', 0):.4f}"
+        + (
+            " (the same distress gate: only the crisis threshold is lowered)"
+            if thresholds.get("crisis_gate") == thresholds.get("crisis_sure_gate")
+            else ""
+        )
+        + ", chosen "
         f"for recall {crisis.get('recall_target')} (either level) with the fewest "
         "false crises, labelling at most "
         f"{(crisis.get('false_alarm_max') or 0):.0%} of the posts without distress "
