@@ -9,6 +9,7 @@ naming the key and the file. Secrets never live here: they come from
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -163,6 +164,11 @@ def _check_type(value: Any, expected: Any, key: str, path: Path) -> Any:
         return float(value)
     elif expected is int and isinstance(value, bool):
         pass
+    elif expected is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(
+            f"{path}: key '{key}' must be a finite number, got {value!r}. "
+            "Write a number such as 2.0, or remove the key to use the default."
+        )
     elif isinstance(value, expected):
         return value
     name = getattr(expected, "__name__", str(expected))

@@ -48,6 +48,8 @@ def test_maraude_config_env_is_read(tmp_path, monkeypatch):
         ("[dashboard]\nport = true\n", "key 'dashboard.port' must be int"),
         ("dashboard = 3\n", "must be a [dashboard] table"),
         ("[dashboard\n", "is not valid TOML"),
+        ("[crawl]\ndelay = nan\n", "key 'crawl.delay' must be a finite number"),
+        ("[crawl]\ndelay = inf\n", "key 'crawl.delay' must be a finite number"),
     ],
 )
 def test_bad_user_file_names_the_key_and_the_file(tmp_path, content, message):
