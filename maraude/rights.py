@@ -51,6 +51,32 @@ class Amount:
     unit: str
     effective: date
     source: str = ""
+    #: When the figure was last confirmed against its source (``scripts/
+    #: refresh_amounts.py``): an old ``effective`` confirmed since is not stale.
+    checked: date | None = None
+
+    def stale(self, today: date | None = None) -> bool:
+        """True when neither ``effective`` nor ``checked`` is within
+        :data:`STALE_MONTHS` months of ``today``."""
+        last = max(self.effective, self.checked or self.effective)
+        return _months_later(last, STALE_MONTHS) < (today or date.today())
+
+    def as_of(self) -> date:
+        """The date a reader should see: the last confirmation, else ``effective``."""
+        return max(self.effective, self.checked or self.effective)
+
+
+def format_amount(amount: Amount, today: date | None = None) -> str:
+    """``"651,69 €/mois (au 01/04/2026)"``, or ``"montant à vérifier (au
+    01/01/2025)"`` for a stale amount (#16): a figure we cannot vouch for is
+    never shown as current."""
+    when = f"{amount.as_of():%d/%m/%Y}"
+    if amount.stale(today):
+        return f"montant à vérifier (au {when})"
+    value = amount.value
+    text = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+    text = text.replace(",", "\u202f").replace(".", ",")
+    return f"{text} {amount.unit} (au {when})"
 
 
 @dataclass(frozen=True)
@@ -196,6 +222,7 @@ def _months_later(d: date, months: int) -> date:
 class _Checker:
     def __init__(self, path: Path, today: date) -> None:
         self.file = display_path(path)
+        self.stem = Path(path).stem
         self.today = today
         self.issues: list[Issue] = []
 
@@ -279,6 +306,8 @@ class _Checker:
             self.warn(f"{key}.{extra}", "unknown key (a typo?)")
 
     def amount(self, key: str, item: dict[str, Any]) -> None:
+        from maraude.catalogue_refresh import how_to_date
+
         for sub in ("label", "unit", "source"):
             if not isinstance(item.get(sub), str) or not item[sub].strip():
                 self.error(f"{key}.{sub}", "missing or empty")
@@ -292,16 +321,26 @@ class _Checker:
             self.error(
                 f"{key}.effective", "must be a TOML date such as 2026-04-01 (no quotes)"
             )
-        elif _months_later(effective, STALE_MONTHS) < self.today:
+        elif (
+            _months_later(
+                max(effective, _date_or(item.get("checked"), effective)), STALE_MONTHS
+            )
+            < self.today
+        ):
             self.warn(
                 f"{key}.effective",
                 f"dated {effective.isoformat()}, more than {STALE_MONTHS} months ago: "
-                "check the current figure and update value, effective and source",
+                + how_to_date(self.stem, item.get("label")),
             )
         for extra in sorted(
-            set(item) - {"label", "value", "unit", "effective", "source"}
+            set(item) - {"label", "value", "unit", "effective", "source", "checked"}
         ):
             self.warn(f"{key}.{extra}", "unknown key (a typo?)")
+
+
+def _date_or(value: Any, default: date) -> date:
+    ok = isinstance(value, date) and not isinstance(value, datetime)
+    return value if ok else default
 
 
 def check_right_file(path: Path, today: date | None = None) -> list[Issue]:
