@@ -130,8 +130,14 @@ def not_relevant(db: Database, user: User, lead_id: int) -> None:
 
 
 def escalate(db: Database, user: User, lead_id: int, note: str = "") -> None:
-    """Hand a held lead to a senior, with an optional note."""
+    """Hand a lead the user holds (or replied to) to the seniors; the reason is
+    required (:class:`InputError` when empty)."""
     require(db, user, ACT_ROLES, "escalate", lead_id)
+    if not note.strip():
+        raise InputError(
+            "Dites pourquoi vous transmettez ce lead (par exemple « crise, "
+            "besoin d'un avis »), puis cliquez de nouveau sur « Transmettre »."
+        )
     mdb.escalate_lead(db, lead_id, user["username"], note.strip())
     _audit(db, user, "escalate", lead_id)
 
@@ -149,3 +155,77 @@ def view_page(db: Database, user: User, page: str) -> None:
     """Record that the user opened a page of figures or settings (audited)."""
     require(db, user, VIEW_ROLES, "page_view", page, "page")
     mdb.audit(db, user["username"], "page_view", "page", page)
+
+
+# -- escalation and follow-up (#16) ------------------------------------------------
+
+#: Roles that handle escalated leads: take, send back to the queue, close.
+SENIOR_ROLES = frozenset({"senior", "admin"})
+#: French names of the outcomes of a reply (maraude.db.OUTCOMES).
+OUTCOME_NAMES = {
+    "answered": "la personne a eu sa réponse",
+    "oriented": "orientée vers un service",
+    "no_news": "sans nouvelles",
+}
+
+
+def is_senior(user: User) -> bool:
+    return user.get("role") in SENIOR_ROLES
+
+
+def take(db: Database, user: User, lead_id: int) -> None:
+    """A senior takes an escalated lead (``claimed``, held by them, no expiry)."""
+    require(db, user, SENIOR_ROLES, "take_escalated", lead_id)
+    mdb.take_escalated(db, lead_id, user["username"])
+    _audit(db, user, "take_escalated", lead_id)
+
+
+def send_back(db: Database, user: User, lead_id: int, text: str) -> None:
+    """A senior puts a lead they hold back in the queue (``new``) with a note."""
+    require(db, user, SENIOR_ROLES, "send_back", lead_id)
+    if not text.strip():
+        raise InputError(
+            "Écrivez une note pour la personne qui reprendra ce lead (ce qui a été "
+            "fait, ce qu'il reste à faire), puis renvoyez-le dans la file."
+        )
+    mdb.send_back(db, lead_id, user["username"], text.strip())
+    _audit(db, user, "send_back", lead_id)
+
+
+def close(db: Database, user: User, lead_id: int, text: str = "") -> None:
+    """A senior closes a lead they hold (``closed``), with an optional note."""
+    require(db, user, SENIOR_ROLES, "close", lead_id)
+    mdb.close_lead(db, lead_id, user["username"], text.strip())
+    _audit(db, user, "close", lead_id)
+
+
+def give_back(db: Database, user: User, lead_id: int) -> None:
+    """A senior lets go of an escalated lead they took: ``escalated`` again."""
+    require(db, user, SENIOR_ROLES, "give_back", lead_id)
+    mdb.return_to_seniors(db, lead_id, user["username"])
+    _audit(db, user, "give_back", lead_id)
+
+
+def record_outcome(db: Database, user: User, lead_id: int, outcome: str) -> None:
+    """Record what came of a reply. A worker records it for their own replies;
+    a senior or an admin for any replied lead."""
+    require(db, user, ACT_ROLES, "outcome", lead_id)
+    if outcome not in mdb.OUTCOMES:
+        raise InputError(
+            f"Suite inconnue ({outcome}) : choisissez parmi "
+            + ", ".join(OUTCOME_NAMES.values())
+            + "."
+        )
+    lead = mdb.get_lead(db, lead_id)
+    if lead is None:
+        raise InputError(f"Le lead {lead_id} n'existe pas (ou plus).")
+    if not is_senior(user) and lead["claimed_by"] != user["username"]:
+        require(db, user, SENIOR_ROLES, "outcome", lead_id)  # audited, refused
+    mdb.set_outcome(db, lead_id, outcome)
+    _audit(db, user, "outcome", lead_id, outcome=outcome)
+
+
+def escalated_list(db: Database, user: User) -> list[dict[str, Any]]:
+    """The seniors' view of escalated leads (seniors and admins only)."""
+    require(db, user, SENIOR_ROLES, "view_escalated", "escalated", "page")
+    return mdb.escalated_leads(db)

@@ -45,6 +45,16 @@ from maraude.db.duplicates import (
     post_id,
 )
 from maraude.db.embeddings import get_embeddings, post_text, put_embeddings
+from maraude.db.followup import (
+    close_lead,
+    escalated_leads,
+    my_leads,
+    outcome_counts,
+    return_to_seniors,
+    send_back,
+    set_outcome,
+    take_escalated,
+)
 from maraude.db.labelling import (
     add_item_label,
     agreement,
@@ -98,7 +108,13 @@ from maraude.db.retention import (
     purge,
     text_hash,
 )
-from maraude.db.schema import LEAD_STATUSES, OPEN_STATUSES, ROLES, migrations
+from maraude.db.schema import (
+    LEAD_STATUSES,
+    OPEN_STATUSES,
+    OUTCOMES,
+    ROLES,
+    migrations,
+)
 from maraude.db.users import (
     add_label,
     add_user,
@@ -115,6 +131,7 @@ __all__ = [
     "CHANNELS",
     "LEAD_STATUSES",
     "OPEN_STATUSES",
+    "OUTCOMES",
     "PRIORITY_SQL",
     "ROLES",
     "Policy",
@@ -129,6 +146,7 @@ __all__ = [
     "backup",
     "claim_lead",
     "claim_next",
+    "close_lead",
     "cohen_kappa",
     "confirm_optout_request",
     "copies_of",
@@ -142,6 +160,7 @@ __all__ = [
     "disagreements",
     "due_crisis_alerts",
     "escalate_lead",
+    "escalated_leads",
     "export_labels",
     "finish_crawl_run",
     "finish_crisis_alert",
@@ -170,6 +189,7 @@ __all__ = [
     "mark_replied",
     "merge_leads",
     "migrations",
+    "my_leads",
     "next_batch",
     "now_iso",
     "open_db",
@@ -178,6 +198,7 @@ __all__ = [
     "optout_hashes",
     "optout_requests",
     "original_of",
+    "outcome_counts",
     "outcome_summary",
     "post_id",
     "post_text",
@@ -187,8 +208,11 @@ __all__ = [
     "release_hold",
     "release_lead",
     "resolved_labels",
+    "return_to_seniors",
     "save_predictions",
+    "send_back",
     "set_meta",
+    "set_outcome",
     "set_password",
     "set_source_enabled",
     "set_source_state",
@@ -200,6 +224,7 @@ __all__ = [
     "start_crawl_run",
     "start_crisis_alert",
     "status_counts",
+    "take_escalated",
     "text_hash",
     "translate_busy",
     "unclaimed_crises",

@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from maraude.db.core import dumps
+from maraude.db.followup import outcome_counts
 
 #: What leads can be counted by: a SQL expression giving one value per row.
 _GROUPS = {
@@ -87,6 +88,8 @@ def outcome_summary(db: Database, days: int = 30) -> dict[str, Any]:
         "precision": None if share is None else round(1 - share, 4),
         "replies": len(hours),
         "median_reply_hours": round(statistics.median(hours), 2) if hours else None,
+        # What came of the replies (#16): answered, oriented, no_news.
+        "outcomes": outcome_counts(db, since(days)),
     }
 
 

@@ -335,13 +335,24 @@ def mark_not_relevant(db: Database, lead_id: int, username: str) -> None:
 
 
 def escalate_lead(db: Database, lead_id: int, username: str, note: str = "") -> None:
-    _held_update(
-        db,
-        lead_id,
-        username,
-        "status = 'escalated', note = trim(coalesce(note, '') || char(10) || ?)",
-        [note],
+    """Hand a lead to the seniors (``escalated``): one the user holds, or one
+    they replied to (the reply stays recorded). The claim is let go; the
+    reason is appended to the notes; ``escalated_by``/``escalated_at`` keep
+    who and when (docs/contracts.md, transitions)."""
+    now = now_iso()
+    cur = db.execute(
+        "UPDATE leads SET status = 'escalated', escalated_by = ?, escalated_at = ?, "
+        "claimed_by = NULL, claimed_at = NULL, claim_expires_at = NULL, "
+        "note = trim(coalesce(note, '') || char(10) || ?), touched = 1, "
+        "updated_at = ? WHERE id = ? AND status IN ('claimed', 'replied') "
+        "AND claimed_by = ?",
+        [username, now, f"{username} (transmis) : {note}", now, lead_id, username],
     )
+    if cur.rowcount != 1:
+        raise ClaimError(
+            f"Le lead {lead_id} n'est ni pris en charge ni répondu par {username} : "
+            "prenez-le en charge avant de le transmettre."
+        )
 
 
 def add_note(db: Database, lead_id: int, username: str, note: str) -> None:

@@ -14,6 +14,8 @@ migrations = Migrations("maraude")
 LEAD_STATUSES = ("new", "claimed", "replied", "not_relevant", "escalated", "closed")
 OPEN_STATUSES = ("new", "claimed", "escalated")
 ROLES = ("worker", "senior", "moderator", "admin")
+#: What came of a reply (#16, docs/contracts.md).
+OUTCOMES = ("answered", "oriented", "no_news")
 
 
 @migrations()
@@ -351,3 +353,21 @@ def m008_quoted_other_language(db: Database) -> None:
     db.execute(
         "ALTER TABLE crawl_runs ADD COLUMN other_language INTEGER NOT NULL DEFAULT 0"
     )
+
+
+@migrations()
+def m009_escalation_outcome(db: Database) -> None:
+    """Escalation and follow-up (#16, docs/contracts.md):
+
+    * ``leads.escalated_by`` / ``escalated_at``: who last handed the lead to a
+      senior, and when (kept after a senior acts, for the worker's own view);
+    * ``leads.outcome`` (``answered``, ``oriented``, ``no_news``) and
+      ``outcome_at``: what came of a reply, counted on the Activity page.
+    """
+    db.execute("ALTER TABLE leads ADD COLUMN escalated_by TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN escalated_at TEXT")
+    db.execute(
+        "ALTER TABLE leads ADD COLUMN outcome TEXT CHECK (outcome IS NULL OR "
+        "outcome IN ('answered', 'oriented', 'no_news'))"
+    )
+    db.execute("ALTER TABLE leads ADD COLUMN outcome_at TEXT")
