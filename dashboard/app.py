@@ -15,19 +15,22 @@ from typing import NoReturn
 
 import streamlit as st
 
-from dashboard import auth, queries
+from dashboard import auth, queries, sessions
+from dashboard.pages import wording
 from maraude.db import is_demo
 from maraude.errors import MaraudeError
 
 logger = logging.getLogger(__name__)
 
-st.set_page_config(page_title="Maraude", page_icon=":material/volunteer_activism:")
+#: Served by this server (a material icon as favicon is fetched from a font CDN).
+ICON = Path(__file__).parent / "static" / "icon.png"
+st.set_page_config(page_title="Maraude", page_icon=str(ICON))
 
 #: Every page, with the roles that see it. The actions behind each page check
 #: the role again server-side (dashboard/actions.py and friends).
 PAGES = (
     ("pages/queue.py", "File d'attente", ":material/inbox:", "queue"),
-    ("pages/lead.py", "Lead", ":material/article:", "lead"),
+    ("pages/lead.py", "Signalement", ":material/article:", "lead"),
     ("pages/label.py", "Étiqueter", ":material/label:", "label"),
     ("pages/adjudication.py", "Arbitrage", ":material/balance:", "adjudication"),
     ("pages/activity.py", "Activité", ":material/monitoring:", "activity"),
@@ -75,8 +78,11 @@ except MaraudeError as e:
     message = str(e)
     only("Maraude", lambda: st.error(message))
 
-user = auth.current_user(db, config.dashboard.session_minutes)
+idle_minutes = config.dashboard.session_minutes
+user = auth.current_user(db, idle_minutes)
 if user is None:
+    if sessions.cookie():  # expired, signed out or forged: delete it
+        sessions.forget()
     only("Connexion", lambda: auth.sign_in_form(db))
 
 st.session_state["db_path"] = db_path
@@ -84,10 +90,23 @@ st.session_state["user"] = user
 st.session_state["config"] = config
 
 with st.sidebar:
-    st.text(f"{user['username']} ({user['role']})")
+    st.text(f"{user['username']} ({wording.ROLES.get(user['role'], user['role'])})")
     if is_demo(db):
         st.caption("Base de démonstration : messages inventés.")
-    elif st.button("Se déconnecter", icon=":material/logout:"):
+        roles = list(auth.DEMO_USERS)
+        role = st.selectbox(
+            "Rôle de démonstration",
+            roles,
+            index=roles.index(user["role"]) if user["role"] in roles else 0,
+            format_func=lambda r: wording.ROLES[r],
+            key=f"demo_role_{user['role']}",
+            help="Changez de rôle pour voir les pages de chacun.",
+        )
+        if role != user["role"]:
+            auth.switch_demo_role(db, role)
+            st.rerun()
+    if st.button("Se déconnecter", icon=":material/logout:"):
         auth.sign_out(db, user)
+    sessions.keep(db, user["username"], idle_minutes)
 
 st.navigation(pages_for(user["role"])).run()

@@ -1,10 +1,13 @@
 """Signing in to the dashboard: who is using this session, and with which role.
 
 Nothing is shown without signing in, except a database made by ``maraude demo``,
-which opens signed in as the outreach worker ``demo``. Roles come from our own
-``users`` table and are re-read at every run, so disabling an account takes
-effect at once; the queue's auto-refresh (a fragment, which does not run
-``app.py``) re-checks through :func:`live_fragment` before it shows anything.
+which opens signed in as the outreach worker ``demo`` and offers a role switcher
+(:func:`switch_demo_role`, refused on any other database). A signed cookie
+(:mod:`dashboard.sessions`) carries the session across a reload or a new tab.
+Roles come from our own ``users`` table and are re-read at every run, so
+disabling an account takes effect at once; the queue's auto-refresh (a
+fragment, which does not run ``app.py``) re-checks through
+:func:`live_fragment` before it shows anything.
 
 Failed attempts are audited and throttled per username and per client: each
 consecutive failure doubles the wait before the next attempt, up to
@@ -30,6 +33,7 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
+from dashboard import sessions
 from maraude import db as mdb
 from maraude.auth import verify_password
 from maraude.errors import InputError, MaraudeError
@@ -37,8 +41,17 @@ from maraude.errors import InputError, MaraudeError
 logger = logging.getLogger(__name__)
 
 DEMO_USER = "demo"
+#: The demo's account for each role (created on first use, demo databases only).
+DEMO_USERS = {
+    "worker": DEMO_USER,
+    "senior": "demo-responsable",
+    "moderator": "demo-moderation",
+    "admin": "demo-admin",
+}
 SESSION_KEY = "username"
 ACTIVE_KEY = "last_active"
+#: Set by signing out: this tab neither resumes a cookie nor enters the demo.
+SIGNED_OUT_KEY = "signed_out"
 MAX_DELAY = 30.0
 FIRST_DELAY = 0.5
 #: Seconds after its last failure when a counter may be forgotten.
@@ -208,12 +221,26 @@ def check_credentials(
     return None
 
 
-def _demo_user(db: Database) -> str:
-    if mdb.get_user(db, DEMO_USER) is None:
+def _demo_user(db: Database, role: str = "worker") -> str:
+    name = DEMO_USERS[role]
+    if mdb.get_user(db, name) is None:
         with contextlib.suppress(InputError):  # another session made it first
-            mdb.add_user(db, DEMO_USER, "worker")
-    mdb.audit(db, DEMO_USER, "sign_in", "user", DEMO_USER, {"demo": True})
-    return DEMO_USER
+            mdb.add_user(db, name, role)
+    mdb.audit(db, name, "sign_in", "user", name, {"demo": True})
+    return name
+
+
+def switch_demo_role(db: Database, role: str) -> None:
+    """Continue as the demo account of ``role`` (a database made by
+    ``maraude demo`` only: anywhere else a role is changed by an admin)."""
+    if not mdb.is_demo(db):
+        raise InputError(
+            "Le changement de rôle n'existe que sur une base de démonstration : "
+            "demandez à un·e administrateur·rice de changer votre rôle."
+        )
+    if role not in DEMO_USERS:
+        raise InputError(f"Rôle inconnu : {role}.")
+    st.session_state[SESSION_KEY] = _demo_user(db, role)
 
 
 def current_user(db: Database, idle_minutes: int = 30) -> dict[str, Any] | None:
@@ -229,7 +256,13 @@ def current_user(db: Database, idle_minutes: int = 30) -> dict[str, Any] | None:
         st.session_state["expired"] = True
         name = None
     st.session_state[ACTIVE_KEY] = now
-    if name is None and mdb.is_demo(db):
+    out = st.session_state.get(SIGNED_OUT_KEY, False)
+    if name is None and not out:  # a reload or a new tab: the signed cookie
+        token = sessions.read(db, sessions.cookie(), idle_minutes)
+        if token is not None:
+            name = st.session_state[SESSION_KEY] = token.username
+            mdb.audit(db, name, "session_resumed", "user", name)
+    if name is None and not out and mdb.is_demo(db):
         name = st.session_state[SESSION_KEY] = _demo_user(db)
     if name is None:
         return None
@@ -287,6 +320,12 @@ def sign_in_form(db: Database) -> None:
     st.subheader("Connexion")
     if st.session_state.pop("expired", False):
         st.warning("Votre session a expiré après une période d'inactivité.")
+    if mdb.is_demo(db):
+        st.info("Base de démonstration : entrez sans mot de passe.")
+        if st.button("Entrer dans la démonstration", type="primary"):
+            st.session_state.pop(SIGNED_OUT_KEY, None)
+            st.rerun()
+        return
     if mdb.counts(db)["users"] == 0:
         st.info(
             "Aucun compte n'existe encore. Créez-en un sur le serveur : "
@@ -306,11 +345,16 @@ def sign_in_form(db: Database) -> None:
     if user is None:
         st.error("Identifiant ou mot de passe incorrect, ou compte désactivé.")
         return
+    st.session_state.pop(SIGNED_OUT_KEY, None)
     st.session_state[SESSION_KEY] = user["username"]
     st.rerun()
 
 
 def sign_out(db: Database, user: dict[str, Any]) -> None:
+    """Sign out this tab and end every session of this user (other tabs, the
+    cookie); the next run shows the sign-in form and deletes the cookie."""
     mdb.audit(db, user["username"], "sign_out", "user", user["username"])
+    sessions.revoke(db, user["username"])
     st.session_state.clear()
+    st.session_state[SIGNED_OUT_KEY] = True
     st.rerun()
