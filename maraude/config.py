@@ -86,6 +86,15 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class TargetsConfig:
+    """Reply-time targets per level, in hours from a lead entering the queue."""
+
+    possible_crisis_hours: float = 4.0
+    distress_hours: float = 24.0
+    rights_hours: float = 72.0
+
+
+@dataclass(frozen=True)
 class SimulationConfig:
     python: str = ""
 
@@ -99,6 +108,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     simulation: SimulationConfig = field(default_factory=SimulationConfig)
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
 
     def path(self, value: str) -> Path:
         """Resolve a path from the config against the project folder."""
@@ -242,6 +252,9 @@ MINIMUMS = {
     ("classifier", "batch_size"): 1,
     ("crawl", "max_pages"): 1,
     ("crawl", "delay"): 0,
+    ("targets", "possible_crisis_hours"): 0.1,
+    ("targets", "distress_hours"): 0.1,
+    ("targets", "rights_hours"): 0.1,
 }
 
 

@@ -12,6 +12,7 @@ only after a place word ("dans la Somme", "à Nice").
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 import unicodedata
@@ -27,6 +28,7 @@ PLACES_DIR = PROJECT_ROOT / "config" / "places"
 CAF_URL = "https://www.caf.fr/"
 FRANCE_SERVICES_URL = "https://www.france-services.gouv.fr/"
 ANNUAIRE_URL = "https://lannuaire.service-public.fr/"
+logger = logging.getLogger(__name__)
 
 _SEPARATORS = re.compile(r"['’‘`´ʼ\-‐‑‒–—_]")
 _SPACES = re.compile(r"\s+")
@@ -339,6 +341,27 @@ def resolve_place(text: str, directory: Directory | None = None) -> Place | None
     if arr:  # "dans le 18e", with no city named: Paris is the likeliest
         return Place("75", d.departements["75"].name, "Paris", ambiguous=True)
     return None
+
+
+def departement_of(text: str) -> str | None:
+    """The département code a post names, for the queue's territories (#16).
+
+    None when it names no place, or only an ambiguous one (Saint-Denis with no
+    other clue): such a lead is shown to every worker alike. A missing or broken
+    directory places nothing (``maraude rights check`` reports it).
+    """
+    try:
+        place = resolve_place(text)
+    except ConfigError as e:
+        logger.warning("places directory unusable, leads left unplaced: %s", e)
+        return None
+    return place.departement if place and not place.ambiguous else None
+
+
+def departement_names(directory: Directory | None = None) -> dict[str, str]:
+    """Every département code of the directory with its name, in code order."""
+    d = directory or load_directory()
+    return {code: d.departements[code].name for code in sorted(d.departements)}
 
 
 def local_doors(

@@ -13,6 +13,11 @@ is the post's. Priorities are stored, so the queue reads an index; they are
 computed when a lead is created or raised and refreshed for every open lead
 when the last refresh is older than :data:`REFRESH_SECONDS` (ages move slowly:
 ten minutes change a priority by at most 0.1 %).
+
+A worker with territories (#16) sees, within each level, the leads placed in
+their départements first, then the unplaced ones (shown to all alike), then
+those placed elsewhere: a sure crisis anywhere still comes before a possible
+one at home. Without territories the order is the stored priority alone.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from sqlite_utils import Database
 from maraude.db.core import dumps, now_iso
 from maraude.db.duplicates import copies_of, lead_post_id
 from maraude.db.schema import OPEN_STATUSES
+from maraude.db.users import user_territories
 from maraude.errors import ClaimError
+from maraude.places import departement_of
 
 #: The level term of the priority (the score term adds at most 1).
 LEVEL_PRIORITY = {"sure": 10.0, "possible": 8.0}
@@ -39,6 +46,22 @@ PRIORITY_SQL = (
     "julianday(coalesce(post_created_at, 'now'))) / 7.0))"
 )
 REFRESH_SECONDS = 600
+
+
+def queue_order(
+    territories: Sequence[str] = (), prefix: str = "l."
+) -> tuple[str, list]:
+    """SQL ``ORDER BY`` terms of the queue for a worker, and their parameters."""
+    if not territories:
+        return f"{prefix}priority DESC, {prefix}id", []
+    marks = ", ".join("?" for _ in territories)
+    return (
+        f"CASE {prefix}crisis_level WHEN 'sure' THEN 2 WHEN 'possible' THEN 1 "
+        f"ELSE 0 END DESC, CASE WHEN {prefix}departement IN ({marks}) THEN 0 "
+        f"WHEN {prefix}departement IS NULL THEN 1 ELSE 2 END, "
+        f"{prefix}priority DESC, {prefix}id",
+        list(territories),
+    )
 
 
 def refresh_priorities(db: Database, *, force: bool = False) -> bool:
@@ -117,11 +140,13 @@ def save_predictions(
                 "SELECT 1 FROM leads WHERE post_id = ?", [target]
             ).fetchone()
             score = max(p["distress"], p["crisis"], p["rights"])
+            place = None if existed else _place(db, target)
             db.execute(
                 "INSERT INTO leads (post_id, crisis, score, labels, rights_topics, "
                 "non_recours_form, minor, model_version, created_at, updated_at, "
-                "post_created_at, crisis_level) VALUES (?,?,?,?,?,?,?,?,?,?,"
-                "(SELECT coalesce(created_at, fetched_at) FROM posts WHERE id = ?),?)"
+                "post_created_at, crisis_level, departement) VALUES (?,?,?,?,?,?,?,?,"
+                "?,?,(SELECT coalesce(created_at, fetched_at) FROM posts "
+                "WHERE id = ?),?,?)"
                 " ON CONFLICT(post_id) DO UPDATE SET "
                 "crisis = max(crisis, excluded.crisis), "
                 "score = max(score, excluded.score), "
@@ -149,6 +174,7 @@ def save_predictions(
                     now,
                     target,
                     level,
+                    place,
                 ],
             )
             db.execute(
@@ -160,6 +186,16 @@ def save_predictions(
             else:
                 created += 1
     return {"leads_created": created, "leads_updated": raised}
+
+
+def _place(db: Database, post_id: int) -> str | None:
+    """The département the post names (its title and own words), if any."""
+    row = db.execute(
+        "SELECT coalesce(title, '') || char(10) || coalesce(text, '') FROM posts "
+        "WHERE id = ?",
+        [post_id],
+    ).fetchone()
+    return departement_of(row[0]) if row else None
 
 
 def _lead_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -179,8 +215,10 @@ def list_leads(
     right: str | None = None,
     platform: str | None = None,
     search: str | None = None,
+    territories: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Leads in queue order (see the module docstring), with their post."""
+    """Leads in queue order (see the module docstring), with their post;
+    ``territories`` (département codes) come first within each level."""
     refresh_priorities(db)
     if tuple(statuses) == OPEN_STATUSES:
         # Literal values, so SQLite can use the partial index of the open queue.
@@ -205,16 +243,17 @@ def list_leads(
             "l.post_id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
         )
         params.append(search)
+    order, order_params = queue_order(territories)
     sql = (
         "SELECT l.id, l.post_id, l.priority, l.labels, "
         "l.rights_topics, l.non_recours_form, l.minor, l.status, l.claimed_by, "
         "l.claim_expires_at, l.score, l.crisis, l.crisis_level, p.platform, "
-        "p.source, p.url, "
+        "p.source, p.url, l.departement, l.created_at AS queued_at, "
         "p.created_at, p.title, p.text FROM leads l JOIN posts p ON p.id = l.post_id "
-        f"WHERE {' AND '.join(where)} ORDER BY l.priority DESC, l.id "
+        f"WHERE {' AND '.join(where)} ORDER BY {order} "
         "LIMIT ? OFFSET ?"
     )
-    params += [-1 if limit is None else limit, offset]
+    params += [*order_params, -1 if limit is None else limit, offset]
     return [_lead_row(r) for r in db.query(sql, params)]
 
 
@@ -279,8 +318,11 @@ def claim_lead(db: Database, lead_id: int, username: str, minutes: int = 45) -> 
 
 
 def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
-    """Claim the top claimable lead in one statement; its id, or None if none."""
+    """Claim the top claimable lead in one statement; its id, or None if none.
+
+    The top is the first of ``username``'s queue (their territories first)."""
     now, expires = _expiry(minutes)
+    order, order_params = queue_order(user_territories(db, username))
     # RETURNING keeps the statement open until its rows are read: fetch them
     # inside an explicit transaction so it is committed at once.
     refresh_priorities(db)
@@ -289,9 +331,9 @@ def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
             "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
             "claim_expires_at = ?, touched = 1, updated_at = ? WHERE id = ("
             "SELECT l.id FROM leads l "
-            f"WHERE {_claimable('l.')} ORDER BY l.priority DESC, l.id LIMIT 1) "
+            f"WHERE {_claimable('l.')} ORDER BY {order} LIMIT 1) "
             f"AND {_claimable()} RETURNING id",
-            [username, now, expires, now, now, now],
+            [username, now, expires, now, now, *order_params, now],
         ).fetchall()
     return rows[0][0] if rows else None
 

@@ -371,3 +371,29 @@ def m009_escalation_outcome(db: Database) -> None:
         "outcome IN ('answered', 'oriented', 'no_news'))"
     )
     db.execute("ALTER TABLE leads ADD COLUMN outcome_at TEXT")
+
+
+@migrations()
+def m010_territories(db: Database) -> None:
+    """Territories and teams (#16):
+
+    * ``users.territories``: JSON list of département codes (``["13", "2A"]``)
+      whose leads come first in that worker's queue, level by level;
+    * ``users.team``: the worker's team, for the monthly report;
+    * ``leads.departement``: the département the post names
+      (:func:`maraude.places.departement_of`), NULL when it names none or is
+      ambiguous. Existing leads are placed here, new ones when created.
+    """
+    from maraude.places import departement_of
+
+    db.execute("ALTER TABLE users ADD COLUMN territories TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE users ADD COLUMN team TEXT")
+    db.execute("ALTER TABLE leads ADD COLUMN departement TEXT")
+    rows = db.execute(
+        "SELECT l.id, coalesce(p.title, '') || char(10) || coalesce(p.text, '') "
+        "FROM leads l JOIN posts p ON p.id = l.post_id"
+    ).fetchall()
+    for lead_id, text in rows:
+        if code := departement_of(text):
+            db.execute("UPDATE leads SET departement = ? WHERE id = ?", [code, lead_id])
+    db.execute("CREATE INDEX leads_departement ON leads(departement)")

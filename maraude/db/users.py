@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
@@ -9,6 +11,7 @@ from sqlite_utils import Database
 from maraude.db.core import dumps, now_iso
 from maraude.db.schema import ROLES
 from maraude.errors import InputError
+from maraude.places import departement_names
 
 
 def add_user(
@@ -49,9 +52,65 @@ def set_user_disabled(db: Database, username: str, disabled: bool) -> None:
 
 
 def list_users(db: Database) -> list[dict[str, Any]]:
-    return list(
-        db.query("SELECT username, role, disabled, created_at FROM users ORDER BY 1")
+    """Every user with role, state, territories (a list of codes) and team."""
+    rows = db.query(
+        "SELECT username, role, disabled, created_at, territories, team "
+        "FROM users ORDER BY 1"
     )
+    return [{**r, "territories": json.loads(r["territories"] or "[]")} for r in rows]
+
+
+def clean_territories(codes: Iterable[str]) -> list[str]:
+    """Département codes checked against the places directory, sorted, unique.
+
+    Accepts ``"13"``, ``" 2a "``, ``"1"`` (→ ``"01"``); raises
+    :class:`InputError` naming an unknown code.
+    """
+    known = departement_names()
+    clean: set[str] = set()
+    for raw in codes:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if code.isdigit() and len(code) == 1:
+            code = "0" + code
+        if code not in known:
+            raise InputError(
+                f"Unknown département {raw.strip()!r}: use codes such as 13, 2A "
+                "or 974 (config/places/ lists them)."
+            )
+        clean.add(code)
+    return sorted(clean)
+
+
+def set_territories(db: Database, username: str, codes: Iterable[str]) -> list[str]:
+    """Set a user's territories (département codes); returns them cleaned."""
+    clean = clean_territories(codes)
+    cur = db.execute(
+        "UPDATE users SET territories = ? WHERE username = ?",
+        [json.dumps(clean), username],
+    )
+    if cur.rowcount != 1:
+        raise InputError(f"No user {username!r}.")
+    return clean
+
+
+def set_team(db: Database, username: str, team: str | None) -> None:
+    """Set a user's team (empty or None: no team)."""
+    cur = db.execute(
+        "UPDATE users SET team = ? WHERE username = ?",
+        [(team or "").strip() or None, username],
+    )
+    if cur.rowcount != 1:
+        raise InputError(f"No user {username!r}.")
+
+
+def user_territories(db: Database, username: str) -> list[str]:
+    """The département codes whose leads come first in this user's queue."""
+    row = db.execute(
+        "SELECT territories FROM users WHERE username = ?", [username]
+    ).fetchone()
+    return json.loads(row[0] or "[]") if row else []
 
 
 def audit(
