@@ -24,16 +24,20 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawlers.env import (
+    REDDIT_CLIENT_ID,
+    REDDIT_CLIENT_SECRET,
+    credential_settings,
+)
 from maraude import db as mdb
 from maraude.sources import Source
 
@@ -69,9 +73,9 @@ def _reddit_base(source: Source | None) -> str | None:
     return base.rstrip("/") if base else None
 
 
-def _reddit_token(user_agent: str) -> str:
-    client_id = os.environ.get("MARAUDE_REDDIT_CLIENT_ID", "")
-    secret = os.environ.get("MARAUDE_REDDIT_CLIENT_SECRET", "")
+def _reddit_token(user_agent: str, credentials: Mapping[str, str]) -> str:
+    client_id = credentials.get(REDDIT_CLIENT_ID, "")
+    secret = credentials.get(REDDIT_CLIENT_SECRET, "")
     auth = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     request = urllib.request.Request(
         "https://www.reddit.com/api/v1/access_token",
@@ -127,8 +131,15 @@ def recheck(
     user_agent: str,
     delay: float = 2.0,
     fetch: Fetch = _fetch,
+    credentials: Mapping[str, str] | None = None,
 ) -> RecheckResult:
-    """Re-check every open lead's post at its source; delete what is gone."""
+    """Re-check every open lead's post at its source; delete what is gone.
+
+    ``credentials``: Reddit's API keys (:func:`crawlers.env.credential_settings`;
+    default: read from the environment there).
+    """
+    if credentials is None:
+        credentials = credential_settings()
     database = mdb.open_db(db_path)
     by_name = {s.name: s for s in sources}
     posts = mdb.open_lead_posts(database)
@@ -164,7 +175,7 @@ def recheck(
             continue
         if base is None:
             try:
-                token = _reddit_token(user_agent)
+                token = _reddit_token(user_agent, credentials)
             except (OSError, ValueError, KeyError) as e:
                 result.unknown += len(group)
                 result.errors.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,13 @@ def build_settings(
     *,
     local: bool = False,
     languages: Sequence[str] = ("fr",),
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Scrapy settings for one crawl; ``local`` drops delays (127.0.0.1 only).
 
     ``languages`` (``[classifier] languages``): posts in others are not stored.
+    ``credentials``: the ``MARAUDE_<PLATFORM>_…`` settings the spiders read
+    (:func:`crawlers.env.credential_settings`).
     """
     from crawlers import settings as defaults
 
@@ -57,6 +60,7 @@ def build_settings(
         MARAUDE_MAX_PAGES=config.max_pages,
         MARAUDE_LANGUAGES=list(languages),
     )
+    s.update(credentials or {})
     return s
 
 
@@ -68,18 +72,27 @@ def run_crawl(
     *,
     pipelines: bool = True,
     languages: Sequence[str] = ("fr",),
+    credentials: Mapping[str, str] | None = None,
 ) -> list[SourceResult]:
     """Crawl ``sources`` (one spider each, concurrently) and return their results.
 
     Scrapy's reactor can start only once per process: call this once.
     ``pipelines=False`` parses without storing anything (benchmarks only).
+    ``credentials``: see :func:`build_settings`.
     """
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.spiders import SPIDERS
 
     local = all(s.is_local for s in sources)
-    settings = build_settings(config, db_path, secret, local=local, languages=languages)
+    settings = build_settings(
+        config,
+        db_path,
+        secret,
+        local=local,
+        languages=languages,
+        credentials=credentials,
+    )
     # Scrapy logs through the handlers the CLI configured (--log-level).
     settings["LOG_INSTALL_ROOT_HANDLER"] = False
     if not pipelines:

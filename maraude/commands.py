@@ -60,6 +60,7 @@ def crawl(
     sources: list[Source] | None = None,
 ) -> list[Any]:
     """Crawl the configured (or given) sources into the database."""
+    from crawlers.env import credential_settings
     from crawlers.run import run_crawl
 
     path = resolve_db_path(db_path)
@@ -87,7 +88,12 @@ def crawl(
             return []
         click.echo(f"Crawling {len(locked)} source(s) into {path}…", err=True)
         return run_crawl(
-            locked, config.crawl, path, secret, languages=config.classifier.languages
+            locked,
+            config.crawl,
+            path,
+            secret,
+            languages=config.classifier.languages,
+            credentials=credential_settings(),
         )
 
 
@@ -102,12 +108,17 @@ def recheck_leads(
     config: Config, db_path: str | Path | None, sources_file: str | Path | None
 ) -> Any:
     """Deletion sync (see :mod:`crawlers.recheck`)."""
+    from crawlers.env import credential_settings
     from crawlers.recheck import recheck
 
     path = resolve_db_path(db_path)
     sources = load_sources(sources_file or config.path(config.crawl.sources_file))
     result = recheck(
-        path, sources, user_agent=config.crawl.user_agent, delay=config.crawl.delay
+        path,
+        sources,
+        user_agent=config.crawl.user_agent,
+        delay=config.crawl.delay,
+        credentials=credential_settings(),
     )
     database = mdb.open_db(path)
     mdb.audit(

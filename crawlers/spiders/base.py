@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -18,6 +20,7 @@ from crawlers.logformatter import redact
 from crawlers.storage import release_db, shared_db
 from crawlers.walk import FeedWalk
 from maraude import db as mdb
+from maraude.errors import ConfigError
 from maraude.sources import Source
 
 T = TypeVar("T")
@@ -47,7 +50,14 @@ class _ErrorCounter(logging.Handler):
 
 
 class SourceSpider(scrapy.Spider):
-    """A spider bound to one configured :class:`~maraude.sources.Source`."""
+    """A spider bound to one configured :class:`~maraude.sources.Source`.
+
+    Each platform's spider sets ``name = platform = "<platform>"``: Scrapy's
+    registry (``scrapy list``) names the platforms, and
+    ``scrapy crawl <platform> -a source=NAME`` crawls one source of the sources
+    file with the settings ``maraude crawl`` uses (see :mod:`crawlers.env`).
+    An instance is named ``<platform>:<source>`` in the log.
+    """
 
     platform = ""
 
@@ -61,14 +71,54 @@ class SourceSpider(scrapy.Spider):
         self.failures = 0  # items that could not be parsed or stored
         self._hold: bool | None = None
         self._counter: _ErrorCounter | None = None
+        self._standalone = False  # made by scrapy crawl, not maraude crawl
+        self._lock = ExitStack()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        standalone = not isinstance(kwargs.get("source"), Source)
+        lock = ExitStack()
+        if standalone:  # scrapy crawl PLATFORM -a source=NAME (Scrapy, scrapyd)
+            kwargs["source"] = cls._compose(crawler, kwargs.get("source"), lock)
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._standalone = standalone
+        spider._lock = lock
         crawler.signals.connect(spider._count_errors, signal=signals.spider_opened)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
         crawler.signals.connect(spider._callback_failed, signal=signals.spider_error)
         return spider
+
+    @classmethod
+    def _compose(cls, crawler: Any, name: Any, lock: ExitStack) -> Source:
+        """The source named by ``-a source=NAME``, its settings from the environment.
+
+        Settings given with ``-s`` on Scrapy's command line still win; the
+        source is locked like ``maraude crawl`` locks it.
+        """
+        from crawlers.env import standalone_settings
+        from maraude.locks import source_lock
+
+        if not isinstance(name, str) or not name:
+            raise ConfigError(
+                f"scrapy crawl {cls.platform} needs -a source=NAME, a "
+                f"{cls.platform} source of the sources file (MARAUDE_SOURCES, "
+                "else config/sources.toml)."
+            )
+        source, values = standalone_settings(cls.platform, name)
+        for key, value in values.items():
+            crawler.settings.set(key, value, priority="project")
+        if source.delay is not None:
+            crawler.settings.set("DOWNLOAD_DELAY", source.delay, priority="spider")
+        if source.is_local:
+            crawler.settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+        db_path = Path(values["MARAUDE_DB"])
+        if not lock.enter_context(source_lock(db_path, source.name)):
+            lock.close()
+            raise ConfigError(
+                f"Another crawl of source {source.name!r} is running: wait for it "
+                "to end, then run this one again."
+            )
+        return source
 
     def _count_errors(self, spider: Any) -> None:
         if spider is self and self._counter is None:
@@ -248,6 +298,18 @@ class SourceSpider(scrapy.Spider):
             self._counter = None
         if self._db is not None:
             release_db(self.crawler.settings.get("MARAUDE_DB"))
+        if self._standalone:
+            self._finish_standalone()
+
+    def _finish_standalone(self) -> None:
+        """After ``scrapy crawl``: link copies (as ``maraude crawl`` does), unlock."""
+        try:
+            if self.crawler.settings.getdict("ITEM_PIPELINES"):
+                from crawlers.dedupe import link_copies_at
+
+                link_copies_at(self.crawler.settings.get("MARAUDE_DB"))
+        finally:
+            self._lock.close()
 
 
 def load_json(response: Any) -> Any:

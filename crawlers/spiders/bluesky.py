@@ -21,7 +21,6 @@ Accounts that asked not to be shown to logged-out visitors (the
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NoReturn
@@ -32,6 +31,7 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawlers.env import BLUESKY_APP_PASSWORD, BLUESKY_HANDLE, credential
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
 
@@ -41,15 +41,15 @@ WEB = "https://bsky.app"
 BLUESKY_HOSTS = {"public.api.bsky.app", "api.bsky.app", "bsky.social", "bsky.app"}
 LIMIT = 100
 LATE_MARGIN = timedelta(minutes=15)
-HANDLE_ENV = "MARAUDE_BLUESKY_HANDLE"
-PASSWORD_ENV = "MARAUDE_BLUESKY_APP_PASSWORD"  # noqa: S105 (a variable name)
+HANDLE_ENV = BLUESKY_HANDLE  # a setting, filled from the variable of that name
+PASSWORD_ENV = BLUESKY_APP_PASSWORD
 REFUSED = (400, 401, 403)  # 400: an expired token (ExpiredToken)
 HIDDEN_LABELS = {"!no-unauthenticated"}
 KEY = "search"
 
 
 class BlueskySpider(SourceSpider):
-    platform = "bluesky"
+    name = platform = "bluesky"
     # An API, not HTML crawling: Bluesky's terms and RateLimit-* headers apply.
     custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
 
@@ -157,8 +157,8 @@ class BlueskySpider(SourceSpider):
                 response.url,
             )
             return
-        handle = os.environ.get(HANDLE_ENV)
-        password = os.environ.get(PASSWORD_ENV)
+        handle = credential(self.crawler.settings, HANDLE_ENV)
+        password = credential(self.crawler.settings, PASSWORD_ENV)
         if not handle or not password:
             self._close(
                 f"bluesky: {host_of(response.url)} refused anonymous search "

@@ -40,7 +40,7 @@ Chain = deque[scrapy.Request]
 
 
 class DiscourseSpider(SourceSpider):
-    platform = "discourse"
+    name = platform = "discourse"
     # A JSON API, not HTML crawling: the forum's terms and rate limits apply.
     custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
 

@@ -64,7 +64,7 @@ _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 
 
 class ForumSpider(SourceSpider):
-    platform = "forum"
+    name = platform = "forum"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

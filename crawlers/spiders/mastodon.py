@@ -37,7 +37,7 @@ _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?([^\";]+)\"?")
 
 
 class MastodonSpider(SourceSpider):
-    platform = "mastodon"
+    name = platform = "mastodon"
     # An API, not HTML crawling: the instance's terms and rate limits apply.
     custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
 

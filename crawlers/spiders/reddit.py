@@ -18,7 +18,6 @@ time), resumes an interrupted backlog, and reads at most ``max_pages`` pages.
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -28,6 +27,7 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from crawlers.env import REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET, credential
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of, load_json
 
@@ -38,7 +38,7 @@ ALL = ""  # the feed key of a search across Reddit
 
 
 class RedditSpider(SourceSpider):
-    platform = "reddit"
+    name = platform = "reddit"
     # An API, not HTML crawling: Reddit's API terms and rate-limit headers apply.
     custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
 
@@ -60,8 +60,8 @@ class RedditSpider(SourceSpider):
             yield request
 
     def _token_request(self) -> scrapy.Request:
-        client_id = os.environ.get("MARAUDE_REDDIT_CLIENT_ID")
-        secret = os.environ.get("MARAUDE_REDDIT_CLIENT_SECRET")
+        client_id = credential(self.crawler.settings, REDDIT_CLIENT_ID)
+        secret = credential(self.crawler.settings, REDDIT_CLIENT_SECRET)
         if not client_id or not secret:
             raise CloseSpider(
                 "reddit needs MARAUDE_REDDIT_CLIENT_ID and "

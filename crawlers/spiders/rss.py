@@ -39,7 +39,7 @@ FEED_ROOTS = {"rss", "feed", "RDF"}
 
 
 class RssSpider(SourceSpider):
-    platform = "rss"
+    name = platform = "rss"
     handle_httpstatus_list: ClassVar[list[int]] = [304]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -42,7 +42,7 @@ _POST = re.compile(r"^([A-Za-z]\w{3,31})/(\d+)$")
 
 
 class TelegramSpider(SourceSpider):
-    platform = "telegram"
+    name = platform = "telegram"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

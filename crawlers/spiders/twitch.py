@@ -43,7 +43,7 @@ _CHANNEL = re.compile(
 
 
 class TwitchSpider(SourceSpider):
-    platform = "twitch"
+    name = platform = "twitch"
     # Chat, not HTML crawling: no robots.txt, no HTTP request at all.
     custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
 

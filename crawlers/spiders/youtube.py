@@ -27,7 +27,6 @@ request that would go over ``daily_quota`` is not sent, and the run says so.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -39,11 +38,12 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawlers.env import YOUTUBE_API_KEY, credential
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, load_json
 
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
-KEY_ENV = "MARAUDE_YOUTUBE_API_KEY"
+KEY_ENV = YOUTUBE_API_KEY  # a setting, filled from the variable of that name
 SITE = "www.youtube.com"
 DEFAULT_DAILY_QUOTA = 9_000  # of the 10,000 units Google gives a project
 COST = {"commentThreads": 1, "search": 100}
@@ -55,7 +55,7 @@ _CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 
 
 class YoutubeSpider(SourceSpider):
-    platform = "youtube"
+    name = platform = "youtube"
     # An API: Google's terms and quotas apply, not robots.txt.
     custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
     handle_httpstatus_list: ClassVar[list[int]] = [403, 404]
@@ -72,7 +72,7 @@ class YoutubeSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if not self.settings_.get("base_url"):
-            self.key = os.environ.get(KEY_ENV)
+            self.key = credential(self.crawler.settings, KEY_ENV) or None
             if not self.key:
                 self.logger.error(
                     "source %s: set %s to a YouTube Data API v3 key (Google Cloud "
