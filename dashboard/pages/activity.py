@@ -1,4 +1,5 @@
-"""Activity: leads per day, reply delays, precision as workers see it, crawl health."""
+"""Activity: leads (signalements) per day, reply delays, precision as workers see
+it, crawl health. Times in Europe/Paris, dates JJ/MM/AAAA."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import charts, parts, wording
+from dashboard.pages import charts, followup_parts, french, parts, wording
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +30,37 @@ days = st.segmented_control(
 summary = queries.outcome_summary(db_path, days)
 
 cols = st.columns(4)
-cols[0].metric("Leads", summary["leads"])
+cols[0].metric("Signalements", summary["leads"])
 cols[1].metric("Réponses", summary["replies"])
 median = summary["median_reply_hours"]
 cols[2].metric(
     "Délai médian",
     "—" if median is None else f"{wording.number(round(median, 1))} h",
-    help="Temps médian avant la première réponse, de la création du lead à la "
-    "réponse, pour les leads de la période.",
+    help="Temps médian avant la première réponse, de la création du signalement "
+    "à la réponse, pour les signalements de la période.",
 )
 cols[3].metric(
     "Non pertinents",
     wording.percent(summary["not_relevant_share"]),
-    help="Part des leads traités (répondus, transmis, clos, non pertinents) "
-    "que les équipes ont marqués non pertinents.",
+    help="Part des signalements traités (répondus, transmis, clos, non "
+    "pertinents) que les équipes ont marqués non pertinents.",
 )
-st.caption(
-    f"Précision vue par les équipes : {wording.percent(summary['precision'])} "
-    f"des {summary['decided']} leads traités étaient pertinents. Les leads clos "
-    "sont supprimés au bout de "
+retention = (
+    f"Les signalements clos sont supprimés au bout de "
     f"{config.privacy.closed_leads_days} jours et ne comptent plus ensuite."
 )
+if summary["decided"]:
+    st.caption(
+        f"Précision vue par les équipes : {wording.percent(summary['precision'])} "
+        f"des {summary['decided']} signalements traités étaient pertinents. "
+        + retention
+    )
+else:
+    st.caption(
+        "Aucun signalement traité sur la période : la précision vue par les "
+        "équipes n'est pas encore mesurable. " + retention
+    )
+followup_parts.outcome_metrics(summary["outcomes"], summary["replies"])  # #16
 
 
 def names(by: str, value: str) -> str:
@@ -60,7 +71,7 @@ def names(by: str, value: str) -> str:
     return value
 
 
-st.subheader("Leads par jour")
+st.subheader("Signalements par jour")
 tabs = st.tabs(["Par catégorie", "Par droit", "Par plateforme"])
 for tab, by, legend in zip(
     tabs,
@@ -71,13 +82,17 @@ for tab, by, legend in zip(
     rows = queries.leads_per_day(db_path, by, days)
     with tab:
         if not rows:
-            st.info("Aucun lead sur la période.")
+            st.info("Aucun signalement sur la période.")
             continue
         frame = [
-            {"jour": r["day"], legend: names(by, r["group"]), "leads": r["leads"]}
+            {
+                "jour": r["day"],
+                legend: names(by, r["group"]),
+                "signalements": r["leads"],
+            }
             for r in rows
         ]
-        charts.daily(frame, y="leads", color=legend)
+        charts.daily(frame, y="signalements", color=legend)
 
 st.subheader("Santé des collectes (7 jours)")
 health = queries.crawl_health(db_path, 7)
@@ -88,7 +103,7 @@ st.dataframe(
     [
         {
             "source": h["source"],
-            "dernière collecte": (h["last_run_at"] or "")[:16].replace("T", " "),
+            "dernière collecte": french.date_time(h["last_run_at"]),
             "état": wording.RUN_STATUSES.get(h["last_status"], h["last_status"]),
             "nouveaux (dernière)": h["last_new_posts"],
             "erreurs (dernière)": h["last_errors"],

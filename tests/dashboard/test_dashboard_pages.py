@@ -164,7 +164,7 @@ def test_a_moderator_cannot_settle_their_own_disagreement(app, rich):
 def test_the_activity_page_shows_the_figures(app, rich, rich_db):
     at = open_page(app("alice"), "activity")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Leads"] == "31"
+    assert metrics["Signalements"] == "31"
     assert metrics["Réponses"] == "21"
     assert metrics["Délai médian"] == "6 h"
     assert metrics["Non pertinents"] == "22 %"
