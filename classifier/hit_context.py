@@ -35,12 +35,15 @@ _NUMBER = (
 _PAST = re.compile(
     r"\bil\s+y\s+a\s+" + _NUMBER + r"\s+(?:ans|annees|decennies|mois)\b"
     r"|\ba\s+(?:l|cette)\s+epoque\b|\bautrefois\b|\bjadis\b|\bdans\s+le\s+passe\b"
-    r"|\b(?:quand|lorsque|lorsqu)\s+(?:j|je)\s+(?:etais|avais)\b"
+    r"|\b(?:quand|lorsque|lorsqu)\s+(?:j|je)\s+(?:n\s+|ne\s+)?(?:etais|avais)\b"
     r"|\bj\s+avais\s+\d+\s*ans\b|\b(?:a|vers)\s+\d+\s*ans\s*,?\s+(?:je|j|on)\b"
     r"|\bcette\s+annee\s+la\b"
     r"|\b(?:pendant|durant)\s+(?:mon|ma|mes)\s+(?:adolescence|jeunesse|enfance"
     r"|annees)\b|\bplus\s+jeune\b|\ben\s+(?:19|20)\d\d\b|\bans\s+plus\s+tard\b"
     r"|\b(?:ado|adolescente?|etudiante?|gamine?)\s*,\s*(?:je|j)\b"
+    # Words reported in the pluperfect: "elle m'avait confié ses idées…".
+    r"|\b(?:m|l|il|elle|ils|elles)\s+(?:avait|avaient)\s+(?:\w+\s+)?(?:demande|dit"
+    r"|ecrit|confie|avoue|parle|raconte|explique)\b"
 )
 # The hit's own verb in a past tense: "je voulais mourir", "j'avais envie d'en
 # finir", "je pensais au suicide", "j'ai voulu mourir".
@@ -61,10 +64,32 @@ _IMPERFECT = re.compile(
 _NEGATED_BEFORE = re.compile(
     r"(?:\b(?:n|ne)\s+(?:\w+\s+){0,2}(?:pas|jamais|plus)\s+(?:\w+\s+){0,2}?"
     r"(?:d\s+|de\s+)?"
-    r"|\b(?:pas|jamais|sans|plus|aucune?)\s+d\s+)$"
+    r"|\b(?:pas|jamais|sans|plus|aucune?)\s+d\s+"
+    r"|\bjamais\s+(?:je|j)\s+(?:ne\s+|n\s+)(?:\w+\s+){0,4})$"
 )
 # Someone else as the subject: "tu veux en finir" (a song, a reply), "on".
-_OTHER_SUBJECT = re.compile(r"\b(?:tu|t|vous|on|qu\s+on)\s+(?:ne\s+|n\s+)?$")
+_OTHER_SUBJECT = re.compile(
+    r"\b(?:tu|t|vous|on|qu\s+on|l\s+on)\s+(?:ne\s+|n\s+)?"
+    r"(?:(?:a|as|avez|avait|aviez|veut|veux|voulez|pense|penses|pensez|ressent"
+    r"|ressens|ressentez|eprouve|eprouves|eprouvez)\s+)?$"
+)
+# A phrase mentioned rather than used: "« j'ai envie de mourir » : cette phrase,
+# on l'entend souvent", "ces mots-là reviennent".
+_MENTION = re.compile(
+    r"\W{0,6}(?:\w+\W+){0,3}?(?:cette|ces)\s+(?:phrases?|mots|paroles|expressions?)\b"
+)
+# A noun hit ("les idées noires", "la scarification", "ses idées suicidaires")
+# after a determiner: a topic, unless the writer is in the sentence.
+_NOUN_HIT = re.compile(
+    r"(?:idees|pensees|envies|tendances|scarification|automutil|auto\s+mutil)"
+)
+_DETERMINER = re.compile(r"\b(?:les|la|l|le|des|aux|du|de|d|contre)\s+$")
+TOPIC_WINDOW = 160  # characters around a noun hit where the writer must appear
+# The writer quoting their own past words: "j'ai dit « … »", "je lui ai crié : « … »".
+_OWN_PAST_SPEECH = re.compile(
+    r"\b(?:j\s+ai|je\s+(?:lui|leur|t|vous)\s+ai|j\s+avais)\s+(?:\w+\s+){0,2}?(?:dit"
+    r"|crie|hurle|ecrit|repondu|lance|repete)\s*:?\s*$"
+)
 _NEGATED_AFTER = re.compile(r"^\s*(?:n|ne)\s+(?:\w+\s+)?(?:plus|pas|jamais)\b")
 # Now: overrides a past marker in the same sentence ("à l'époque j'allais bien,
 # mais ce soir je veux mourir").
@@ -153,6 +178,8 @@ def _quoted_other(folded: str, start: int, sent_start: int) -> bool:
     if opened is None:
         return False
     lead = folded[max(0, opened - 200) : opened]
+    if _OWN_PAST_SPEECH.search(lead):
+        return True
     return _CLOSE_ONE.search(lead) is None
 
 
@@ -164,13 +191,23 @@ def reportable(folded: str, start: int, end: int) -> bool:
     sentence = folded[s0:s1]
     if _quoted_other(folded, start, s0):
         return False
-    if _NEGATED_BEFORE.search(folded, max(s0, start - 30), start) or (
+    if _NEGATED_BEFORE.search(folded, max(s0, start - 40), start) or (
         _NEGATED_AFTER.match(folded[end : end + 30])
     ):
         return False
     if _OTHER_SUBJECT.search(folded, max(s0, start - 12), start):
         return False
     if _GENERIC.search(sentence):
+        return False
+    if _MENTION.match(folded, end, end + 80):
+        return False
+    if (
+        _NOUN_HIT.match(folded, start)
+        and _DETERMINER.search(folded, max(s0, start - 12), start)
+        and not _FIRST_PERSON.search(
+            folded, min(s0, max(0, start - TOPIC_WINDOW)), s1 + TOPIC_WINDOW
+        )
+    ):
         return False
     if _ADVICE.search(sentence) and not _SELF.search(sentence):
         return False

@@ -207,3 +207,43 @@ def test_present_wording_still_fires(text):
 )
 def test_past_quoted_and_prevention_wording_does_not_fire(text):
     assert crisis_hits(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A topic named with an article, nobody speaking of themselves.
+        "Les idées noires restent un sujet tabou dans les entreprises.",
+        "Dossier : la scarification chez les collégiens, un phénomène sous-estimé.",
+        # A phrase mentioned, then commented on.
+        "« J'ai envie de mourir. » Cette phrase, les soignants l'entendent souvent.",
+        # A generic subject with its verb: "qu'on a envie de…".
+        "Quand la fatigue dure, qu'on ne dort plus, qu'on a envie d'en finir avec la"
+        " vie, il faut consulter.",
+        # Negated from the front.
+        "Jamais je n'aurais cru penser à me suicider un jour pour un examen raté.",
+        # Past told with "quand je n'avais…", or reported in the pluperfect.
+        "La scarification servait de punition quand je n'avais pas de bonnes notes.",
+        "Mon colocataire m'avait confié ses idées suicidaires, il va bien depuis.",
+        # The writer quoting their own words of long ago.
+        "À sept ans, pour un plat de brocolis, j'ai crié « je vais me suicider ».",
+    ],
+)
+def test_topics_mentions_and_old_words_do_not_fire(text):
+    assert crisis_hits(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The same shapes, the writer speaking now.
+        "Les idées suicidaires sont revenues cette semaine et j'ai peur de moi.",
+        "J'ai des idées noires tous les soirs depuis le licenciement.",
+        "La scarification, je n'arrive pas à arrêter, je me suis coupée hier.",
+        "J'ai envie de mourir. Personne ne répond à mes messages.",
+        "Ma sœur m'a écrit « je veux mourir » il y a une heure, elle ne répond plus.",
+        "on a rompu hier et j'ai envie d'en finir",
+    ],
+)
+def test_present_wording_with_those_shapes_still_fires(text):
+    assert crisis_hits(text) != []
