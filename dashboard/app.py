@@ -34,6 +34,7 @@ PAGES = (
     ("pages/label.py", "Étiqueter", ":material/label:", "label"),
     ("pages/adjudication.py", "Arbitrage", ":material/balance:", "adjudication"),
     ("pages/activity.py", "Activité", ":material/monitoring:", "activity"),
+    ("pages/report.py", "Rapport mensuel", ":material/summarize:", "report"),
     ("pages/admin.py", "Administration", ":material/settings:", "admin"),
 )
 ROLES_BY_PAGE = {
@@ -42,6 +43,7 @@ ROLES_BY_PAGE = {
     "label": {"moderator", "admin"},
     "adjudication": {"senior", "moderator", "admin"},
     "activity": {"worker", "senior", "moderator", "admin"},
+    "report": {"senior", "admin"},
     "admin": {"admin"},
 }
 

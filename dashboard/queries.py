@@ -85,8 +85,10 @@ def leads(
     search: str = "",
     limit: int = 50,
     offset: int = 0,
+    territories: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Open leads in queue order (crisis first), filtered."""
+    """Open leads in queue order (crisis first; ``territories`` first within
+    each level), filtered."""
     return mdb.list_leads(
         connect(path),
         label=label,
@@ -95,6 +97,7 @@ def leads(
         search=fts_query(search),
         limit=limit,
         offset=offset,
+        territories=territories,
     )
 
 

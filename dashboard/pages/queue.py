@@ -10,6 +10,8 @@ import streamlit as st
 from dashboard import actions, auth, queries
 from dashboard.pages import parts, wording
 from maraude.db import LEAD_STATUSES, now_iso
+from maraude.db.users import user_territories
+from maraude.targets import overdue_hours, target_hours
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,9 @@ ALERT_ROLES = ("senior", "admin")
 
 db_path, db, user, config = queries.session()
 catalogue = queries.catalogue()
+#: Reply-time targets per level ([targets]): an open lead past its own is late.
+TARGETS = target_hours(config.targets)
+territories = tuple(user_territories(db, user["username"]))
 
 st.title("File d'attente")
 parts.flash()
@@ -67,12 +72,24 @@ def row(lead: dict) -> None:
                 st.badge("CRISE possible", icon=":material/help:", color="orange")
             if lead["minor"]:
                 st.badge("mineur·e", color="orange")
+            if (late := overdue_hours(lead, TARGETS)) is not None:
+                st.badge(
+                    "délai de réponse dépassé de "
+                    + (
+                        f"{int(late)} h"
+                        if late >= 1
+                        else f"{max(1, round(late * 60))} min"
+                    ),
+                    icon=":material/schedule:",
+                    color="violet",
+                )
             status = wording.STATUSES.get(lead["status"], lead["status"])
             if lead["status"] == "claimed":
                 until = lead["claim_expires_at"] or ""
-                status += f" par {lead['claimed_by']}" + (
-                    " (expiré)" if until < now_iso() else f" jusqu'à {until[11:16]} UTC"
-                )
+                status += f" par {lead['claimed_by']}"
+                if until:  # a senior's hold of an escalated lead never expires (#16)
+                    expired = until < now_iso()
+                    status += " (expiré)" if expired else f" jusqu'à {until[11:16]} UTC"
             facts = [
                 f"priorité {wording.number(round(lead['priority'], 2))}",
                 ", ".join(wording.LABELS.get(x, x) for x in lead["labels"]),
@@ -81,6 +98,7 @@ def row(lead: dict) -> None:
                     for r in lead["rights_topics"]
                 ),
                 f"{lead['platform']} · {lead['source']}",
+                f"dépt {lead['departement']}" if lead.get("departement") else "",
                 wording.age(lead["created_at"]),
                 status,
             ]
@@ -109,6 +127,7 @@ def live_queue() -> None:
         search=search,
         limit=size,
         offset=(int(page) - 1) * size,
+        territories=territories,
     )
     if not leads:
         st.info("Aucun lead ouvert ne correspond.")
