@@ -31,6 +31,8 @@ st.set_page_config(page_title="Maraude", page_icon=str(ICON))
 PAGES = (
     ("pages/queue.py", "File d'attente", ":material/inbox:", "queue"),
     ("pages/lead.py", "Signalement", ":material/article:", "lead"),
+    ("pages/mine.py", "Mes signalements", ":material/assignment_ind:", "mine"),
+    ("pages/escalated.py", "Transmis", ":material/priority_high:", "escalated"),
     ("pages/label.py", "Étiqueter", ":material/label:", "label"),
     ("pages/adjudication.py", "Arbitrage", ":material/balance:", "adjudication"),
     ("pages/activity.py", "Activité", ":material/monitoring:", "activity"),
@@ -40,6 +42,8 @@ PAGES = (
 ROLES_BY_PAGE = {
     "queue": {"worker", "senior", "moderator", "admin"},
     "lead": {"worker", "senior", "moderator", "admin"},
+    "mine": {"worker", "senior", "admin"},
+    "escalated": {"senior", "admin"},
     "label": {"moderator", "admin"},
     "adjudication": {"senior", "moderator", "admin"},
     "activity": {"worker", "senior", "moderator", "admin"},

@@ -106,6 +106,9 @@ def clear() -> None:
     status_counts.clear()
     leads.clear()
     unclaimed_crises.clear()
+    escalated_leads.clear()
+    my_leads.clear()
+    outcome_summary.clear()
 
 
 def session() -> tuple[str, Database, dict[str, Any], Config]:
@@ -146,3 +149,18 @@ def crawl_health(path: str, days: int) -> list[dict[str, Any]]:
 @st.cache_data(ttl=FIGURES_TTL, show_spinner=False)
 def crawl_per_day(path: str, days: int) -> list[dict[str, Any]]:
     return mdb.crawl_per_day(connect(path), days)
+
+
+# -- escalation and follow-up (#16) -------------------------------------------------
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def escalated_leads(path: str) -> list[dict[str, Any]]:
+    """The seniors' view: escalated leads, then those a senior has taken."""
+    return mdb.escalated_leads(connect(path))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def my_leads(path: str, username: str) -> list[dict[str, Any]]:
+    """The worker's own view: leads they hold, replied to or escalated."""
+    return mdb.my_leads(connect(path), username)

@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import parts, simulation_parts, wording
+from dashboard.pages import followup_parts, parts, simulation_parts, wording
 from maraude.db import now_iso
 from maraude.templates import render_reply
 
@@ -49,7 +49,7 @@ status = wording.STATUSES.get(lead["status"], lead["status"])
 held_by_me = lead["status"] == "claimed" and lead["claimed_by"] == user["username"]
 if lead["status"] == "claimed" and not held_by_me:
     until = (lead["claim_expires_at"] or "")[11:16]
-    status += f" par {lead['claimed_by']} jusqu'à {until} UTC"
+    status += f" par {lead['claimed_by']}" + (f" jusqu'à {until} UTC" if until else "")
 st.text(
     f"{lead['platform']} · {lead['site']} · source {lead['source']} · "
     f"{wording.age(lead['post_created_at'])} · {status}"
@@ -98,7 +98,9 @@ if not actions.can_act(user):
 
 minutes = config.dashboard.claim_minutes
 claimable = lead["status"] == "new" or (
-    lead["status"] == "claimed" and (lead["claim_expires_at"] or "") < now_iso()
+    lead["status"] == "claimed"
+    and lead["claim_expires_at"] is not None  # a senior's hold never expires
+    and lead["claim_expires_at"] < now_iso()
 )
 if (
     claimable
@@ -134,11 +136,7 @@ if held_by_me:
     if cols[2].button("Relâcher", icon=":material/undo:", shortcut="l"):
         parts.run_action("Lead remis dans la file.", actions.release, db, user, lead_id)
         st.rerun()
-    with st.form("escalate", clear_on_submit=True):
-        why = st.text_input("Transmettre à un·e responsable : pourquoi ?")
-        if st.form_submit_button("Transmettre", icon=":material/priority_high:"):
-            parts.run_action("Lead transmis.", actions.escalate, db, user, lead_id, why)
-            st.rerun()
+followup_parts.lead_actions(db, user, lead)  # transmit, seniors, outcome (#16)
 
 with st.form("note", clear_on_submit=True):
     note = st.text_input("Ajouter une note")
