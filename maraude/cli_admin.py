@@ -200,6 +200,9 @@ def export_labels(db_path: str | None, out: Any) -> None:
     click.echo(f"Exported {len(rows)} labels.", err=True)
 
 
+TERRITORIES_HELP = "Départements, comma-separated (e.g. 13,84,2A)."
+
+
 @click.group()
 def user() -> None:
     """Manage dashboard users (roles: worker, senior, moderator, admin)."""
@@ -214,21 +217,66 @@ def user() -> None:
     type=click.Choice(["worker", "senior", "moderator", "admin"]),
 )
 @click.password_option(help="Password (asked for when not given).")
+@click.option("--territories", default="", help=TERRITORIES_HELP)
+@click.option("--team", default="", help="The user's team (for the monthly report).")
 @handle_errors
-def user_add(db_path: str | None, username: str, role: str, password: str) -> None:
+def user_add(
+    db_path: str | None,
+    username: str,
+    role: str,
+    password: str,
+    territories: str,
+    team: str,
+) -> None:
     """Add a user who signs in with a password.
 
     \b
     Example:
-      maraude user add camille --role worker --db maraude.db
+      maraude user add camille --role worker --territories 13,84 --db maraude.db
     """
     from maraude import db
     from maraude.auth import hash_password
+    from maraude.db import users
 
+    codes = users.clean_territories(territories.split(","))  # checked first
     database = open_db_path(db_path, create=True)  # the first account may come first
     db.add_user(database, username, role, hash_password(password))
+    users.set_territories(database, username, codes)
+    users.set_team(database, username, team)
     db.audit(database, operator(), "user_added", "user", username, {"role": role})
     click.echo(f"Added {username} ({role}).")
+
+
+@user.command("set")
+@db_option
+@click.argument("username")
+@click.option("--territories", default=None, help=TERRITORIES_HELP + " '' clears.")
+@click.option("--team", default=None, help="The user's team ('' clears).")
+@handle_errors
+def user_set(
+    db_path: str | None, username: str, territories: str | None, team: str | None
+) -> None:
+    """Set a user's territories (départements) and team.
+
+    Within each level of the queue, leads placed in the user's territories
+    come first; leads that name no place are shown to everyone alike.
+
+    \b
+    Example:
+      maraude user set camille --territories 13,2A --team "Marseille nord"
+    """
+    from maraude import db
+    from maraude.db import users
+
+    database = open_db_path(db_path)
+    if territories is not None:
+        codes = users.set_territories(database, username, territories.split(","))
+        db.audit(database, operator(), "user_territories_set", "user", username)
+        click.echo(f"Territories of {username}: {', '.join(codes) or 'none'}.")
+    if team is not None:
+        users.set_team(database, username, team)
+        db.audit(database, operator(), "user_team_set", "user", username)
+        click.echo(f"Team of {username}: {team.strip() or 'none'}.")
 
 
 @user.command("passwd")
@@ -277,7 +325,7 @@ def user_disable(db_path: str | None, username: str, enable: bool) -> None:
 @db_option
 @handle_errors
 def user_list(db_path: str | None) -> None:
-    """List users, their role and whether they are disabled.
+    """List users, their role, whether they are disabled, territories and team.
 
     \b
     Example:
@@ -287,7 +335,10 @@ def user_list(db_path: str | None) -> None:
 
     for u in db.list_users(open_db_path(db_path)):
         state = " (disabled)" if u["disabled"] else ""
-        click.echo(f"{u['username']:20} {u['role']:10}{state}")
+        where = ",".join(u["territories"]) or "-"
+        click.echo(
+            f"{u['username']:20} {u['role']:10} {where:12} {u['team'] or '-'}{state}"
+        )
 
 
 @click.group()

@@ -173,3 +173,49 @@ def test_an_open_lead_past_its_target_is_overdue():
     assert overdue_hours(distress, hours) is None  # 5 h of 24
     rights = {**distress, "labels": ["rights"], "queued_at": iso(timedelta(days=-4))}
     assert overdue_hours(rights, hours) == pytest.approx(24.0, abs=0.01)
+
+
+def test_the_cli_sets_territories_and_team(db_path):
+    from click.testing import CliRunner
+
+    from maraude.cli import cli
+
+    runner = CliRunner()
+    args = ["--db", str(db_path)]
+    typed = "un-mot-de-passe-long\nun-mot-de-passe-long\n"
+    added = runner.invoke(
+        cli,
+        [
+            "user",
+            "add",
+            "camille",
+            "--role",
+            "worker",
+            "--territories",
+            "13, 2a",
+            *args,
+        ],
+        input=typed,
+    )
+    assert added.exit_code == 0, added.output
+    team = runner.invoke(cli, ["user", "set", "camille", "--team", "Sud", *args])
+    assert "Team of camille: Sud." in team.output
+    bad = runner.invoke(
+        cli,
+        ["user", "add", "sam", "--role", "worker", "--territories", "99", *args],
+        input=typed,
+    )
+    assert bad.exit_code == 1
+    assert "Unknown département '99'" in bad.output
+    changed = runner.invoke(
+        cli, ["user", "set", "camille", "--territories", "59", "--team", "", *args]
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "Territories of camille: 59." in changed.output
+    database = mdb.open_db(db_path)
+    assert users.user_territories(database, "camille") == ["59"]
+    assert mdb.get_user(database, "sam") is None  # nothing stored on a bad code
+    listing = runner.invoke(cli, ["user", "list", *args]).output
+    assert "camille" in listing
+    assert " 59 " in listing
+    assert "Sud" not in listing
