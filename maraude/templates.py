@@ -35,11 +35,14 @@ from maraude.places import (
     local_doors,
     resolve_place,
 )
+from maraude.protocols import PROTOCOLS, Protocol, fold, protocols_for
 from maraude.rights import (
     TEMPLATES_DIR,
+    Amount,
     Issue,
     Right,
     display_path,
+    format_amount,
     load_catalogue,
 )
 
@@ -62,7 +65,26 @@ PRIMARY_TAGS = {
     "youth": "young",
 }
 DEFAULT_RIGHT_TEMPLATE = "rights/_default.j2"
+#: The organisation's name until an admin sets ``[organisation] name``.
+ORGANISATION_PLACEHOLDER = "Votre structure"
+#: The protocols a situation always carries, whatever the post says.
+SITUATION_PROTOCOLS = {
+    "crisis": ("suicide",),
+    "violence": ("violence",),
+    "housing_emergency": ("shelter",),
+}
+#: non-recours forms with their own guidance in the draft (``_parts.form_help``).
+FORMS = ("non_reception", "non_proposition")
+# A gas or electricity cut: the chèque énergie and the FSL go together (#16).
+ENERGY_RIGHTS = ("cheque_energie", "fsl")
+_ENERGY_CUT = re.compile(
+    r"\b(?:coupure|coupee?s?|couper|suspendu\w*|limit\w*)\b[^.!?\n]{0,40}"
+    r"\b(?:gaz|electricite|courant|edf|engie|chauffage)\b"
+    r"|\b(?:gaz|electricite|courant|edf|engie)\b[^.!?\n]{0,40}\bcoupe"
+)
+_JOB_TAGS = {"unemployment", "work"}
 MAX_WORDS = 120
+EXTRA_WORDS = 30
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Ý«])")
 
 
@@ -85,10 +107,30 @@ def next_step(how_to_apply: str) -> str:
     return re.sub(r"\s*\([^()]*\)", "", first)
 
 
+def organisation_missing(name: str | None) -> bool:
+    """True while ``[organisation] name`` is empty or still the placeholder."""
+    return not (name or "").strip() or name.strip() == ORGANISATION_PLACEHOLDER
+
+
+def _first_amount(right: Right) -> Amount | None:
+    if not right.amounts:
+        return None
+    label = right.amounts[0].label
+    return max(
+        (a for a in right.amounts if a.label == label), key=lambda a: a.effective
+    )
+
+
 def right_context(right: Right) -> dict[str, Any]:
-    """What a template may use of a right (``{{ right.name }}``, ``.link``…)."""
+    """What a template may use of a right (``{{ right.name }}``, ``.link``…).
+
+    ``amount`` is its first amount as :func:`maraude.rights.format_amount` writes
+    it ("montant à vérifier (au …)" when stale), ``amount_label`` its label."""
     link = right.links[0] if right.links else None
+    amount = _first_amount(right)
     return {
+        "amount": format_amount(amount) if amount else "",
+        "amount_label": amount.label if amount else "",
         "id": right.id,
         "name": right.name,
         "short_name": right.short_name,
@@ -118,6 +160,8 @@ def choose_situation(lead: Mapping[str, Any], rights: Sequence[Right] = ()) -> s
     """
     if lead.get("situation") in SITUATIONS:
         return str(lead["situation"])
+    if "violence" in {p.id for p in protocols_for(lead)}:
+        return "violence"  # a crisis from violence: 17 and 3919, not 3114 (#16)
     crisis = lead.get("crisis")
     if "crisis" in _as_list(lead.get("labels")) or (
         isinstance(crisis, int) and crisis == 1
@@ -148,10 +192,24 @@ def reply_context(
     minor: bool = False,
     folder: Path = TEMPLATES_DIR,
     places: Path = PLACES_DIR,
+    protocols: Sequence[Protocol] = (),
+    form: str | None = None,
+    also: Sequence[Right] = (),
 ) -> dict[str, Any]:
-    """The data a situation template is rendered with (documented in its README)."""
+    """The data a situation template is rendered with (documented in its README).
+
+    ``protocols``: those found in the post; the situation's own
+    (:data:`SITUATION_PROTOCOLS`) are added, and 119 for a minor in violence."""
     own = Path(folder) / "rights" / f"{right.id}.j2" if right else None
+    ids = {p.id for p in protocols} | set(SITUATION_PROTOCOLS.get(situation, ()))
+    if minor and ids & {"violence", "suicide", "danger"}:
+        ids.add("minor_danger")
+    chosen = [p for name, p in PROTOCOLS.items() if name in ids]
     return {
+        "protocols": [{"id": p.id, "draft": p.draft} for p in chosen],
+        "protocol_ids": [p.id for p in chosen],
+        "form": form if form in FORMS else None,
+        "also": [right_context(r) for r in also],
         "situation": situation,
         "worker": _person(worker, "role"),
         "organisation": _person(organisation, "url"),
@@ -163,6 +221,13 @@ def reply_context(
         "local": local_doors(place, load_directory(places)) if place else None,
         "minor": bool(minor),
     }
+
+
+def word_budget(context: Mapping[str, Any]) -> int:
+    """The most words a reply should take: :data:`MAX_WORDS`, plus room for each
+    protocol woven in and each right added beside the first (#16)."""
+    extra = len(context.get("protocols") or ()) + len(context.get("also") or ())
+    return MAX_WORDS + EXTRA_WORDS * extra
 
 
 def count_words(text: str) -> int:
@@ -216,13 +281,17 @@ def render_reply(
     rights_ = catalogue if catalogue is not None else load_catalogue()
     ids = rights if rights is not None else _as_list(lead.get("rights_topics"))
     chosen = [rights_[i] for i in ids if i in rights_]
+    post = f"{lead.get('title') or ''}\n{lead.get('text') or ''}"
+    protocols = protocols_for(lead)
+    if lead.get("minor") and {p.id for p in protocols} & {"violence", "suicide"}:
+        # A minor in danger is not offered a job programme first (the CEJ).
+        chosen = [r for r in chosen if not set(r.situations) & _JOB_TAGS]
+    also = _energy_also(chosen, post, rights_)
     if situation is not None and situation not in SITUATIONS:
         raise ValueError(f"unknown situation {situation!r}; one of {SITUATIONS}")
     situation = situation or choose_situation(lead, chosen)
     if place is None or isinstance(place, str):
-        text = place if isinstance(place, str) else ""
-        text = text or f"{lead.get('title') or ''}\n{lead.get('text') or ''}"
-        place = resolve_place(text)
+        place = resolve_place((place if isinstance(place, str) else "") or post)
     context = reply_context(
         situation,
         worker,
@@ -231,6 +300,9 @@ def render_reply(
         place,
         bool(lead.get("minor")),
         folder,
+        protocols=protocols,
+        form=lead.get("non_recours_form"),
+        also=also,
     )
     try:
         return render_template(f"situations/{situation}.j2", context, folder)
@@ -241,11 +313,27 @@ def render_reply(
         ) from None
 
 
+def _energy_also(
+    chosen: list[Right], post: str, catalogue: Mapping[str, Right]
+) -> list[Right]:
+    """A gas or electricity cut (or one of the two energy rights) brings the
+    other: the chèque énergie pays bills, the FSL pays debts to restore supply.
+    The missing one is added to ``chosen`` (first when it is empty) or returned."""
+    have = {r.id for r in chosen}
+    if not (have & set(ENERGY_RIGHTS) or _ENERGY_CUT.search(fold(post))):
+        return []
+    missing = [catalogue[i] for i in ENERGY_RIGHTS if i not in have and i in catalogue]
+    if not chosen and missing:
+        chosen.append(missing.pop(0))
+    return missing
+
+
 # --- checks ------------------------------------------------------------------
 
 SAMPLE_WORKER = {"name": "Camille Exemple", "role": "éducatrice"}
 SAMPLE_ORGANISATION = {"name": "Association Exemple"}
 _MARKUP = ("{{", "}}", "{%", "%}", "{#", "#}")
+_MARKETING = ("je lis les messages publics", "répondez stop", "(votre structure)")
 _PRIVATE = re.compile(r"\b(?:mp|dm|inbox|en priv[ée]|messages? priv[ée]s?)\b", re.I)
 _TUTOIEMENT = re.compile(r"\b(?:tu|toi|ton|tes|t'es)\b", re.I)
 
@@ -272,18 +360,17 @@ def _problems(
         found.append(("error", own, "leftover template markup in the reply"))
     if SAMPLE_WORKER["name"] not in text or SAMPLE_ORGANISATION["name"] not in text:
         found.append(("error", own, "the reply must name the worker and organisation"))
-    if "stop" not in text.lower():
-        found.append(("error", own, "the reply must say how to opt out (STOP)"))
+    for phrase in _MARKETING:
+        if phrase in text.lower():
+            found.append(("error", own, f"marketing formula {phrase!r} in the reply"))
     if right and right["link"] not in text:
         found.append(
             ("error", context["right_template"], "the right's link is missing")
         )
-    first = text.split("\n\n", 1)[0]
-    numbers = set(re.findall(r"\b\d{2,4}\b", first))
-    if situation == "crisis" and not (
-        "3114" in text[:120] and {"3114", "15", "112"} <= numbers
-    ):
-        found.append(("error", own, "a crisis reply must start with 3114, 15, 112"))
+    numbers = set(re.findall(r"\b\d{2,4}\b", text))
+    for pid in context["protocol_ids"]:
+        if not set(PROTOCOLS[pid].numbers) <= numbers:
+            found.append(("error", own, f"the {pid} protocol's numbers are missing"))
     minor_numbers = "119" in text and "0 800 235 236" in text
     if situation == "young" and context["minor"] and not minor_numbers:
         found.append(("error", own, "for a minor, give 119 and Fil Santé Jeunes"))
@@ -339,7 +426,7 @@ def check_templates(
         except ConfigError:
             sample = None  # reported by the places check
     for situation in SITUATIONS:
-        longest = (0, "")
+        longest = (0, "", 0)
         for right in [None, *catalogue.values()]:
             for place in (None, sample) if sample else (None,):
                 for minor in (
@@ -368,14 +455,15 @@ def check_templates(
                     for severity, name, message in _problems(text, situation, context):
                         add(severity, folder / name, "", message)
                     words = count_words(text)
-                    if words > longest[0]:
-                        longest = (words, right.id if right else "no right")
-        if longest[0] > MAX_WORDS:
+                    budget = word_budget(context)
+                    if words - budget > longest[0] - longest[2]:
+                        longest = (words, right.id if right else "no right", budget)
+        if longest[0] > longest[2]:
             add(
                 "warning",
                 folder / f"situations/{situation}.j2",
                 "",
                 f"up to {longest[0]} words (with {longest[1]}); keep replies "
-                f"under {MAX_WORDS} words",
+                f"under {longest[2]} words (MAX_WORDS and room for the protocols)",
             )
     return list(issues.values())

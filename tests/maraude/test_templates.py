@@ -11,6 +11,7 @@ from maraude.errors import ConfigError
 from maraude.places import resolve_place
 from maraude.rights import TEMPLATES_DIR, load_catalogue
 from maraude.templates import (
+    EXTRA_WORDS,
     MAX_WORDS,
     SAMPLE_ORGANISATION,
     SAMPLE_WORKER,
@@ -54,8 +55,11 @@ def test_every_situation_renders_for_every_right(situation, place):
             assert "{%" not in text
             assert "Camille Martin" in text
             assert "Association Passerelle" in text
-            assert "STOP" in text
-            assert count_words(text) <= MAX_WORDS, (situation, rid, place)
+            assert "STOP" not in text  # no marketing formula (#16)
+            assert "messages publics" not in text
+            # room for the protocols woven in and a second energy right
+            limit = MAX_WORDS + 3 * EXTRA_WORDS
+            assert count_words(text) <= limit, (situation, rid, place)
             if rid:
                 assert CATALOGUE[rid].links[0].url in text
             if place and situation != "crisis":
@@ -66,14 +70,17 @@ def test_real_templates_pass_the_check():
     assert check_templates(CATALOGUE) == []
 
 
-def test_crisis_reply_starts_with_the_numbers():
+def test_crisis_reply_gives_the_numbers_and_still_answers():
     text = render_reply(
         {"labels": ["crisis", "rights"], "rights_topics": ["rsa"]}, WORKER, ORG
     )
-    first_line = text.splitlines()[0]
-    assert "3114" in first_line
-    assert "15" in first_line
-    assert "112" in first_line
+    assert text.splitlines()[0] == (
+        "Bonjour, je suis Camille Martin, éducatrice (Association Passerelle)."
+    )
+    numbers = text.index("3114")
+    assert "15" in text[numbers:] and "112" in text[numbers:]
+    answer = text.index(CATALOGUE["rsa"].links[0].url)
+    assert numbers < answer  # the protocol woven in, the answer kept (#16)
 
 
 def test_young_minor_reply_gives_119_and_fil_sante_jeunes():
@@ -242,23 +249,25 @@ def test_check_warns_about_an_override_for_an_unknown_right(templates):
     assert issue.severity == "warning"
 
 
-def test_check_requires_the_opt_out_and_the_worker(templates):
+def test_check_refuses_marketing_and_requires_the_worker(templates):
     parts = templates / "_parts.j2"
     text = parts.read_text(encoding="utf-8")
     parts.write_text(
-        text.replace("répondez STOP", "écrivez-moi").replace("worker.name", "'X'")
+        text.replace("vous pouvez me répondre ici.", "répondez STOP.").replace(
+            "worker.name", "'X'"
+        )
     )
     messages = {i.message for i in check_templates(CATALOGUE, templates) if i.is_error}
-    assert "the reply must say how to opt out (STOP)" in messages
+    assert "marketing formula 'répondez stop' in the reply" in messages
     assert "the reply must name the worker and organisation" in messages
 
 
-def test_check_requires_the_crisis_numbers_first(templates):
+def test_check_requires_the_protocol_numbers(templates):
     path = templates / "situations" / "crisis.j2"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join([*lines[:2], "Bonjour.", "", *lines[2:]]))
-    issues = check_templates(CATALOGUE, templates)
-    assert any("3114" in i.message for i in issues)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{{ parts.safety(protocols) }}", ""))
+    messages = {i.message for i in check_templates(CATALOGUE, templates) if i.is_error}
+    assert "the suicide protocol's numbers are missing" in messages
 
 
 def test_check_warns_about_long_replies(templates):
@@ -286,5 +295,5 @@ def test_reply_context_shape():
 
 def test_crisis_reply_for_a_minor_also_gives_119():
     text = render_reply({"labels": ["crisis"], "minor": 1}, WORKER, ORG)
-    assert text.splitlines()[0].startswith("Si vous pensez au suicide")
+    assert "3114" in text
     assert "119" in text
