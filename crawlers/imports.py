@@ -31,13 +31,14 @@ import csv
 import io
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from crawlers.dedupe import link_copies
 from crawlers.items import MALFORMED, PostItem
+from crawlers.lang import accepted, plausible
 from crawlers.pipelines import normalise_item, post_row, pseudonymise_item
 from crawlers.zeeschuimer import Retweet, read_item
 from crawlers.zeeschuimer import iso_time as _iso
@@ -61,6 +62,7 @@ class ImportResult:
     dropped: int = 0
     ads: int = 0  # promoted posts: dropped, counted apart
     retweets: int = 0  # linked to their original, not stored as posts
+    other_language: int = 0  # outside [classifier] languages: counted, not stored
     errors: list[str] = field(default_factory=list)
 
 
@@ -133,20 +135,30 @@ def _csv_records(
         yield reader.line_num, dict(row), ""
 
 
-def import_file(path: Path, source: str, db_path: Path, secret: str) -> ImportResult:
-    """Import ``path`` into the database as source ``source``."""
+def import_file(
+    path: Path,
+    source: str,
+    db_path: Path,
+    secret: str,
+    languages: Iterable[str] = ("fr",),
+) -> ImportResult:
+    """Import ``path`` into the database as source ``source``.
+
+    Posts outside ``languages`` (``[classifier] languages``) are not stored,
+    only counted (``other_language``), as in a crawl."""
     database = mdb.open_db(db_path)
     optout = mdb.optout_hashes(database)
     old_keys = old_secrets()
     run_id = mdb.start_crawl_run(database, source, "import")
     result = ImportResult()
+    keep = frozenset(languages)
     status = "failed"  # unless the loop ends: the run is never left 'running'
     try:
         for number, obj, error in _records(path):
             result.read += 1
             try:
                 outcome = _import_one(
-                    database, obj, error, source, secret, optout, old_keys
+                    database, obj, error, source, secret, optout, old_keys, keep
                 )
             except InputError as e:
                 result.errors.append(f"{path.name}, line {number}: {e}")
@@ -194,19 +206,20 @@ def _import_one(
     secret: str,
     optout: set[str],
     old_keys: list[str],
+    languages: frozenset[str],
 ) -> str:
-    """Store one record: ``new``, ``updated``, ``unchanged`` or ``dropped``
-    (empty or opted out: filtered, not an error)."""
+    """Store one record: ``new``, ``updated``, ``unchanged``, ``dropped``
+    (empty or opted out) or ``other_language``: filtered, not an error."""
     if obj is None:
         raise InputError(error)
     parsed = (
         read_item(obj, source) if "source_platform" in obj else _generic(obj, source)
     )
     if isinstance(parsed, Retweet):
-        return _import_retweet(database, parsed, secret, optout, old_keys)
+        return _import_retweet(database, parsed, secret, optout, old_keys, languages)
     if not isinstance(parsed, PostItem):  # AD: a promoted post
         return "ads"
-    return _store(database, parsed, secret, optout, old_keys)
+    return _store(database, parsed, secret, optout, old_keys, languages)
 
 
 def _store(
@@ -215,10 +228,18 @@ def _store(
     secret: str,
     optout: set[str],
     old_keys: list[str],
+    languages: frozenset[str],
 ) -> str:
     item = normalise_item(item)
     if not item.text and not item.title:
         return "dropped"
+    if not accepted(item.lang, languages):
+        # The crawl's rule (LanguagePipeline): kept only when an accepted
+        # language is still a plausible reading of a short post.
+        rescued = plausible(f"{item.title or ''}\n{item.text}", languages)
+        if rescued is None:
+            return "other_language"
+        item.lang = rescued
     if not pseudonymise_item(item, secret, optout, old_keys):
         return "dropped"
     return str(mdb.upsert_post(database, post_row(item)))
@@ -230,12 +251,14 @@ def _import_retweet(
     secret: str,
     optout: set[str],
     old_keys: list[str],
+    languages: frozenset[str],
 ) -> str:
     """Store the retweeted post (once) and link the retweet to it: ``retweets``,
-    or ``dropped`` when the original is (empty or opted out)."""
+    or what filtered the original out (``dropped``, ``other_language``)."""
     original = retweet.original
-    if _store(database, original, secret, optout, old_keys) == "dropped":
-        return "dropped"
+    stored = _store(database, original, secret, optout, old_keys, languages)
+    if stored in ("dropped", "other_language"):
+        return stored
     post_id = mdb.post_id(
         database, original.platform, original.site, original.native_id
     )

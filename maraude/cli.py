@@ -225,8 +225,9 @@ def demo(
 @db_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--source", required=True, help="Name to record as the posts' source.")
+@click.pass_context
 @handle_errors
-def import_(db_path: str | None, file: str, source: str) -> None:
+def import_(ctx: click.Context, db_path: str | None, file: str, source: str) -> None:
     """Import posts exported from platforms with no public API.
 
     FILE is Zeeschuimer's NDJSON export (TikTok, Instagram, X, Threads…), or
@@ -234,7 +235,8 @@ def import_(db_path: str | None, file: str, source: str) -> None:
     site, url, title, author, created_at, parent_native_id, thread_title.
     Needs MARAUDE_SECRET, like crawl. A record that cannot be read is listed
     with its line number and skipped; the others are stored, and the exit code
-    is then 1. Empty or opted-out records are counted as dropped (exit 0).
+    is then 1. Empty or opted-out records are counted as dropped, posts in a
+    language outside [classifier] languages as "other language" (exit 0).
 
     \b
     Example:
@@ -242,12 +244,12 @@ def import_(db_path: str | None, file: str, source: str) -> None:
     """
     from maraude import commands
 
-    result = commands.import_posts(Path(file), source, db_path)
+    result = commands.import_posts(config_of(ctx), Path(file), source, db_path)
     click.echo(
         f"Read {result.read} records: {result.new} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.dropped} dropped, "
         f"{result.ads} ads dropped, {result.retweets} retweets linked, "
-        f"{len(result.errors)} errors."
+        f"{result.other_language} in another language, {len(result.errors)} errors."
     )
     for error in result.errors[:20]:
         click.echo(f"  {error}", err=True)

@@ -97,11 +97,20 @@ def crawl(
         )
 
 
-def import_posts(path: Path, source: str, db_path: str | Path | None) -> Any:
-    """Import an export file (see :mod:`crawlers.imports`)."""
+def import_posts(
+    config: Config, path: Path, source: str, db_path: str | Path | None
+) -> Any:
+    """Import an export file (see :mod:`crawlers.imports`), keeping the posts
+    in ``[classifier] languages`` as a crawl does."""
     from crawlers.imports import import_file
 
-    return import_file(path, source, resolve_db_path(db_path), get_secret())
+    return import_file(
+        path,
+        source,
+        resolve_db_path(db_path),
+        get_secret(),
+        languages=config.classifier.languages,
+    )
 
 
 def recheck_leads(

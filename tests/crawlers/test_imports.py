@@ -8,6 +8,7 @@ French texts we wrote.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,25 @@ def test_a_file_with_no_record_is_an_error(db_path, tmp_path):
     result = import_file(odd, "s", db_path, SECRET)
     assert result.read == 0
     assert "no record found" in result.errors[0]
+
+
+def test_posts_in_other_languages_are_counted_not_stored(db_path, tmp_path):
+    export = tmp_path / "mixed.jsonl"
+    rows = [
+        ("fr", "je sais pas si j'ai le droit au rsa, quelqu'un peut m'expliquer ?"),
+        ("en", "Does anyone know when the next bus to the stadium leaves tonight?"),
+        ("de", "Weiß jemand, wann der nächste Bus zum Stadion heute Abend fährt?"),
+    ]
+    export.write_text(
+        "\n".join(
+            json.dumps({"platform": "facebook", "native_id": n, "text": t})
+            for n, t in rows
+        ),
+        encoding="utf-8",
+    )
+    result = import_file(export, "fb", db_path, SECRET)
+    assert (result.new, result.other_language, result.errors) == (1, 2, [])
+    stored = mdb.open_db(db_path).execute("SELECT native_id FROM posts").fetchall()
+    assert stored == [("fr",)]
+    wider = import_file(export, "fb", db_path, SECRET, languages=("fr", "en"))
+    assert (wider.new, wider.unchanged, wider.other_language) == (1, 1, 1)
