@@ -18,6 +18,7 @@ from dashboard.actions import User, require
 from maraude import db as mdb
 from maraude.auth import hash_password
 from maraude.config import Config
+from maraude.db import users as users_db
 from maraude.errors import InputError, SecretMissingError
 from maraude.privacy import get_secret, optout_entry
 from maraude.sources import load_sources
@@ -81,6 +82,16 @@ def set_enabled(db: Database, user: User, username: str, enabled: bool) -> None:
         raise InputError("You cannot disable your own account.")
     mdb.set_user_enabled(db, username, enabled)
     _audit(db, user, action, "user", username)
+
+
+def set_territories(
+    db: Database, user: User, username: str, codes: list[str], team: str
+) -> None:
+    """Set an account's territories (département codes) and team (#16)."""
+    require(db, user, ADMIN_ROLES, "user_territories_set", username, "user")
+    clean = users_db.set_territories(db, username, codes)
+    users_db.set_team(db, username, team)
+    _audit(db, user, "user_territories_set", "user", username, {"n": len(clean)})
 
 
 # -- sources ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dashboard.queries import PLATFORMS
 from maraude.config import Config
 from maraude.db import CHANNELS, ROLES
 from maraude.inert import csv_cell
+from maraude.places import departement_names
 
 User = dict[str, Any]
 
@@ -32,6 +33,8 @@ def users_section(db: Database, user: User) -> None:
                 "rôle": wording.ROLES[r["role"]],
                 "état": "désactivé" if r["disabled"] else "actif",
                 "créé le": r["created_at"][:10],
+                "territoires": ", ".join(r.get("territories") or []),
+                "équipe": r.get("team") or "",
             }
             for r in rows
         ],
@@ -59,6 +62,7 @@ def users_section(db: Database, user: User) -> None:
             bool(disabled),
         )
         st.rerun()
+    territories_form(db, user, rows)
     with st.form("user_add", clear_on_submit=True):
         st.markdown("**Ajouter un compte**")
         cols = st.columns(2)
@@ -70,6 +74,37 @@ def users_section(db: Database, user: User) -> None:
         if st.form_submit_button("Ajouter"):
             parts.run_action(
                 "Compte ajouté.", admin.add_user, db, user, name, role, password
+            )
+            st.rerun()
+
+
+def territories_form(db: Database, user: User, rows: list[dict[str, Any]]) -> None:
+    """Edit an account's territories (départements first in its queue) and team."""
+    deps = departement_names()
+    who = st.selectbox(
+        "Compte : territoires et équipe", [r["username"] for r in rows], key="who_dep"
+    )
+    current = next((r for r in rows if r["username"] == who), {})
+    with st.form("user_territories"):
+        codes = st.multiselect(
+            "Départements (ses signalements passent en premier, à niveau égal)",
+            list(deps),
+            default=[c for c in current.get("territories") or [] if c in deps],
+            format_func=lambda c: f"{c} — {deps[c]}",
+            key=f"dep_{who}",
+        )
+        team = st.text_input(
+            "Équipe", value=current.get("team") or "", key=f"team_{who}"
+        )
+        if st.form_submit_button("Enregistrer territoires et équipe"):
+            parts.run_action(
+                "Territoires et équipe enregistrés.",
+                admin.set_territories,
+                db,
+                user,
+                who,
+                codes,
+                team,
             )
             st.rerun()
 

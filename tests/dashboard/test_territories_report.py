@@ -74,3 +74,22 @@ def test_workers_and_moderators_have_no_report_page(app, leads, username):
     at = app(username)
     with pytest.raises(ValueError, match="Known pages"):
         at.switch_page("pages/report.py")
+
+
+def test_an_admin_sets_territories_and_team(app, leads, db):
+    at = app("ada")
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception
+    who = next(s for s in at.selectbox if s.label == "Compte : territoires et équipe")
+    who.select("alice").run()
+    codes = next(m for m in at.multiselect if m.label.startswith("Départements"))
+    codes.select("13").select("2A")
+    next(t for t in at.text_input if t.label == "Équipe").input("Sud")
+    next(b for b in at.button if b.label == "Enregistrer territoires et équipe").click()
+    at.run()
+    assert not at.exception
+    assert users.user_territories(db, "alice") == ["13", "2A"]
+    row = next(u for u in users.list_users(db) if u["username"] == "alice")
+    assert row["team"] == "Sud"
+    actions = [e["action"] for e in mdb.audit_entries(db, 100)]
+    assert "user_territories_set" in actions
