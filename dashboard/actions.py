@@ -135,7 +135,7 @@ def escalate(db: Database, user: User, lead_id: int, note: str = "") -> None:
     require(db, user, ACT_ROLES, "escalate", lead_id)
     if not note.strip():
         raise InputError(
-            "Dites pourquoi vous transmettez ce lead (par exemple « crise, "
+            "Dites pourquoi vous transmettez ce signalement (par exemple « crise, "
             "besoin d'un avis »), puis cliquez de nouveau sur « Transmettre »."
         )
     mdb.escalate_lead(db, lead_id, user["username"], note.strip())
@@ -185,8 +185,8 @@ def send_back(db: Database, user: User, lead_id: int, text: str) -> None:
     require(db, user, SENIOR_ROLES, "send_back", lead_id)
     if not text.strip():
         raise InputError(
-            "Écrivez une note pour la personne qui reprendra ce lead (ce qui a été "
-            "fait, ce qu'il reste à faire), puis renvoyez-le dans la file."
+            "Écrivez une note pour la personne qui reprendra ce signalement (ce "
+            "qui a été fait, ce qu'il reste à faire), puis renvoyez-le dans la file."
         )
     mdb.send_back(db, lead_id, user["username"], text.strip())
     _audit(db, user, "send_back", lead_id)
@@ -218,7 +218,7 @@ def record_outcome(db: Database, user: User, lead_id: int, outcome: str) -> None
         )
     lead = mdb.get_lead(db, lead_id)
     if lead is None:
-        raise InputError(f"Le lead {lead_id} n'existe pas (ou plus).")
+        raise InputError(f"Le signalement {lead_id} n'existe pas (ou plus).")
     if not is_senior(user) and lead["claimed_by"] != user["username"]:
         require(db, user, SENIOR_ROLES, "outcome", lead_id)  # audited, refused
     mdb.set_outcome(db, lead_id, outcome)

@@ -50,15 +50,27 @@ def _rows(
     return rows
 
 
+#: Statuses as the dashboard names them, for error messages.
+_STATUS_FR = {
+    "new": "nouveau",
+    "claimed": "pris en charge",
+    "replied": "répondu",
+    "not_relevant": "non pertinent",
+    "escalated": "transmis",
+    "closed": "clos",
+}
+
+
 def _fail(db: Database, lead_id: int, wanted: str) -> None:
     row = db.execute(
         "SELECT status, claimed_by FROM leads WHERE id = ?", [lead_id]
     ).fetchone()
     if row is None:
-        raise ClaimError(f"Le lead {lead_id} n'existe pas.")
+        raise ClaimError(f"Le signalement {lead_id} n'existe pas.")
     holder = f" ({row[1]})" if row[1] and row[0] == "claimed" else ""
     raise ClaimError(
-        f"Le lead {lead_id} est au statut {row[0]}{holder} : {wanted}. "
+        f"Le signalement {lead_id} est {_STATUS_FR.get(row[0], row[0])}{holder} : "
+        f"{wanted}. "
         "Rechargez la page pour voir son état actuel."
     )
 
@@ -73,7 +85,11 @@ def take_escalated(db: Database, lead_id: int, username: str) -> None:
         [username, now, now, lead_id],
     )
     if cur.rowcount != 1:
-        _fail(db, lead_id, "seul un lead transmis peut être pris par un·e responsable")
+        _fail(
+            db,
+            lead_id,
+            "seul un signalement transmis peut être pris par un·e responsable",
+        )
 
 
 def _held(
@@ -132,7 +148,11 @@ def return_to_seniors(db: Database, lead_id: int, username: str) -> None:
         [now_iso(), lead_id, username],
     )
     if cur.rowcount != 1:
-        _fail(db, lead_id, f"seul un lead transmis pris par {username} peut être rendu")
+        _fail(
+            db,
+            lead_id,
+            f"seul un signalement transmis pris par {username} peut être rendu",
+        )
 
 
 def set_outcome(db: Database, lead_id: int, outcome: str) -> None:
@@ -147,7 +167,7 @@ def set_outcome(db: Database, lead_id: int, outcome: str) -> None:
         [outcome, now, now, lead_id],
     )
     if cur.rowcount != 1:
-        _fail(db, lead_id, "seul un lead répondu reçoit une suite")
+        _fail(db, lead_id, "seul un signalement répondu reçoit une suite")
 
 
 def escalated_leads(db: Database, limit: int = 200) -> list[dict[str, Any]]:

@@ -392,7 +392,8 @@ def escalate_lead(db: Database, lead_id: int, username: str, note: str = "") -> 
     )
     if cur.rowcount != 1:
         raise ClaimError(
-            f"Le lead {lead_id} n'est ni pris en charge ni répondu par {username} : "
+            f"Le signalement {lead_id} n'est ni pris en charge ni répondu par "
+            f"{username} : "
             "prenez-le en charge avant de le transmettre."
         )
 
