@@ -20,6 +20,12 @@ if not st.session_state.get("activity_viewed"):
     st.session_state["activity_viewed"] = True
 
 st.title("Activité")
+if user["role"] in ("senior", "admin"):  # the roles of the report page (app.py)
+    st.page_link(
+        "pages/report.py",
+        label="Rapport mensuel (CSV, version imprimable)",
+        icon=":material/summarize:",
+    )
 days = st.segmented_control(
     "Période",
     [7, 30, 90],

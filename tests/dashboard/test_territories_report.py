@@ -93,3 +93,11 @@ def test_an_admin_sets_territories_and_team(app, leads, db):
     assert row["team"] == "Sud"
     actions = [e["action"] for e in mdb.audit_entries(db, 100)]
     assert "user_territories_set" in actions
+
+
+def test_activity_links_seniors_to_the_report(app, leads):
+    for username, linked in (("sam", True), ("alice", False)):
+        at = app(username)
+        at.switch_page("pages/activity.py").run()
+        assert not at.exception
+        assert ("Rapport mensuel" in shown(at)) is linked
