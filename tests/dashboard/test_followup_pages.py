@@ -8,6 +8,8 @@ import pytest
 from dashboard import actions
 from maraude import db as mdb
 from tests.dashboard.dashboard_seed import HOSTILE, elements
+from tests.dashboard.test_inert_pages import _check
+from tests.dashboard.test_inert_pages import hostile as hostile  # the fixture
 
 ALICE = {"username": "alice", "role": "worker"}
 BOB = {"username": "bob", "role": "worker"}
@@ -60,7 +62,7 @@ def test_the_senior_sees_escalated_leads_with_the_reason(app, leads, db):
     assert "alice (transmis) : crise, je veux un avis" in text
     assert "<script>" not in shown(at, "markdown")  # nothing outside as markdown
     assert HOSTILE not in text  # only facts, no post text on this list
-    assert [e["action"] for e in mdb.audit_entries(db, 5)][0] == "page_view"
+    assert next(e["action"] for e in mdb.audit_entries(db, 5)) == "page_view"
 
 
 def test_the_senior_takes_an_escalated_lead_from_the_list(app, leads, db):
@@ -157,3 +159,19 @@ def test_outcomes_feed_the_activity_page(app, leads, db):
     assert metrics["La personne a eu sa réponse"] == "1"
     assert metrics["Orientée vers un service"] == "0"
     assert metrics["Sans suite notée"] == "1"
+
+
+def test_follow_up_pages_render_no_outside_markup(app, hostile, db_path):
+    """Hostile platform, source, site and titles (test_inert_pages) stay inert
+    on "Transmis" and "Mes signalements"."""
+    database = mdb.open_db(db_path)
+    free = [x["id"] for x in mdb.list_leads(database, statuses=["new"], limit=3)]
+    escalate(database, free[0])
+    actions.claim(database, ALICE, free[1], 45)
+    actions.reply(database, ALICE, free[1], "Bonjour.")
+    actions.claim(database, ALICE, free[2], 45)
+    database.close()
+    for username, path in (("sam", "pages/escalated.py"), ("alice", "pages/mine.py")):
+        at = page(app(username), path)
+        assert "platform.png" in shown(at)  # the hostile fields are shown…
+        assert _check(at) > 0  # …and nothing renders them as markup
