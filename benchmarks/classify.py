@@ -69,7 +69,7 @@ ROUNDS = 3
 
 MEMORY_CHILD = """
 import resource, sys
-from classifier.model import load_model
+from classifier.store import load_model
 from classifier.run import classify_db
 from maraude import db as mdb
 model = load_model(sys.argv[2])
@@ -79,8 +79,8 @@ print(counts["scored"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def run(n: int, memory_posts: int) -> dict[str, float]:
-    from classifier.model import load_model
     from classifier.run import classify_db
+    from classifier.store import load_model
 
     model_dir = PROJECT_ROOT / "models" / "default"
     model = load_model(model_dir)

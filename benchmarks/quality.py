@@ -132,7 +132,7 @@ def dreaddit() -> dict[str, Any]:
     """Train on Dreaddit's train split with our training function, score its
     test split (distress = stress). Raises FileNotFoundError when absent."""
     from classifier.evaluate import evaluate
-    from classifier.model import load_model
+    from classifier.store import load_model
     from classifier.train import train
 
     train_csv, test_csv = (
@@ -284,7 +284,7 @@ def run(
     model_dir: str | Path = DEFAULT_MODEL, *, with_dreaddit: bool = False
 ) -> dict[str, Any]:
     """Measure ``model_dir`` on every set; print the markdown; return the figures."""
-    from classifier.model import load_model
+    from classifier.store import load_model
 
     started = time.perf_counter()
     model = load_model(Path(model_dir))

@@ -4,8 +4,7 @@ Public entry points (imported by ``maraude.cli`` inside its commands, so that
 ``maraude --help`` never loads numpy models):
 
 - :func:`classifier.train.train` builds a model folder;
-- :func:`classifier.model.load_model` / :func:`classifier.model.save_model` (they
-  live in :mod:`classifier.store`);
+- :func:`classifier.store.load_model` / :func:`classifier.store.save_model`;
 - :func:`classifier.evaluate.evaluate` and :func:`classifier.evaluate.format_table`;
 - :func:`classifier.run.classify_db` and :func:`classifier.run.predict_stream`.
 

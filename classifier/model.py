@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_LABELS = ("distress", "crisis", "rights")
 NO_FORM = "none"
-__all__ = ["OUTPUT_LABELS", "MaraudeClassifier", "load_model", "save_model"]
+__all__ = ["OUTPUT_LABELS", "MaraudeClassifier"]
 
 
 class MaraudeClassifier(BaseEstimator):
@@ -415,8 +415,3 @@ class MaraudeClassifier(BaseEstimator):
     def version_(self) -> str:
         """The model version stored with predictions (``unsaved`` before saving)."""
         return getattr(self, "metadata_", {}).get("model_version", "unsaved")
-
-
-# Persistence lives in classifier.store; re-exported so that
-# ``from classifier.model import load_model, save_model`` keeps working.
-from classifier.store import load_model, save_model  # noqa: E402

@@ -21,7 +21,8 @@ from typing import Any
 from classifier.dataset import LABELS, TEST_FRACTION, Example, load_examples, split
 from classifier.embed import CachedEmbedder, load_embedder
 from classifier.evaluate import evaluate_examples, format_table
-from classifier.model import MaraudeClassifier, load_model, save_model
+from classifier.model import MaraudeClassifier
+from classifier.store import load_model, save_model
 
 logger = logging.getLogger(__name__)
 

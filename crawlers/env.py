@@ -2,11 +2,12 @@
 
 Spiders and pipelines read their credentials and their database from Scrapy
 settings only. Those settings are filled by the composition root
-(``maraude crawl`` → :func:`crawlers.run.build_settings`, with
+(``maraude crawl`` → :func:`crawlers.compose.build_settings`, with
 :func:`credential_settings`), or, for ``scrapy crawl PLATFORM -a source=NAME``
-(Scrapy's own command line, scrapyd), by :func:`standalone_settings` from the
-environment: ``MARAUDE_DB``, ``MARAUDE_CONFIG``, ``MARAUDE_SECRET``,
-``MARAUDE_SOURCES`` and the ``MARAUDE_<PLATFORM>_…`` credentials. Never from
+(Scrapy's own command line, scrapyd), by
+:func:`crawlers.compose.standalone_settings` from the environment:
+``MARAUDE_DB``, ``MARAUDE_CONFIG``, ``MARAUDE_SECRET``, ``MARAUDE_SOURCES`` and
+the ``MARAUDE_<PLATFORM>_…`` credentials. Never from
 spider arguments: they would show in the process list and scrapyd's job list.
 """
 
@@ -57,6 +58,11 @@ def credential(settings: Any, name: str) -> str:
     return credential_settings().get(name, "")
 
 
+def sources_path(default: Path) -> Path:
+    """The sources file: ``MARAUDE_SOURCES``, else ``default`` (the config's)."""
+    return Path(os.environ.get(SOURCES_ENV) or default)
+
+
 def find_source(name: str, platform: str, sources_file: Path) -> Source:
     """The source ``name`` of ``sources_file``; it must be a ``platform`` source."""
     from maraude.sources import load_sources
@@ -75,33 +81,3 @@ def find_source(name: str, platform: str, sources_file: Path) -> Source:
             f"`scrapy crawl {source.platform} -a source={name}`."
         )
     return source
-
-
-def standalone_settings(platform: str, name: str) -> tuple[Source, dict[str, Any]]:
-    """The source and the Scrapy settings of ``scrapy crawl PLATFORM -a source=NAME``.
-
-    The same settings as ``maraude crawl`` builds (pipelines, crawl-run
-    record, languages, politeness), read from the environment: the config
-    from ``MARAUDE_CONFIG``, the sources from ``MARAUDE_SOURCES`` (else the
-    config's ``[crawl] sources_file``), the database from ``MARAUDE_DB``, the
-    key from ``MARAUDE_SECRET`` and the credentials.
-    """
-    from crawlers.run import build_settings
-    from maraude.config import load_config, resolve_db_path
-    from maraude.privacy import get_secret
-
-    config = load_config()
-    sources_file = os.environ.get(SOURCES_ENV) or config.path(config.crawl.sources_file)
-    source = find_source(name, platform, Path(sources_file))
-    secret = get_secret()
-    db_path = resolve_db_path(None)
-    settings = build_settings(
-        config.crawl,
-        db_path,
-        secret,
-        local=source.is_local,
-        languages=config.classifier.languages,
-        credentials=credential_settings(),
-    )
-    settings.pop("LOG_LEVEL", None)  # Scrapy's --loglevel decides
-    return source, settings

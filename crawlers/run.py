@@ -6,12 +6,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from crawlers.compose import build_settings
 from maraude.config import CrawlConfig
 from maraude.sources import Source
 
 logger = logging.getLogger(__name__)
+__all__ = ["SourceResult", "build_settings", "run_crawl"]
 
 
 @dataclass
@@ -27,41 +28,6 @@ class SourceResult:
     other_language: int = 0  # posts in a language the model does not read
     errors: int = 0
     finish_reason: str = ""
-
-
-def build_settings(
-    config: CrawlConfig,
-    db_path: Path,
-    secret: str,
-    *,
-    local: bool = False,
-    languages: Sequence[str] = ("fr",),
-    credentials: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Scrapy settings for one crawl; ``local`` drops delays (127.0.0.1 only).
-
-    ``languages`` (``[classifier] languages``): posts in others are not stored.
-    ``credentials``: the ``MARAUDE_<PLATFORM>_…`` settings the spiders read
-    (:func:`crawlers.env.credential_settings`).
-    """
-    from crawlers import settings as defaults
-
-    s = {k: getattr(defaults, k) for k in dir(defaults) if k.isupper()}
-    s.update(
-        USER_AGENT=config.user_agent,
-        ROBOTSTXT_OBEY=config.obey_robots_txt,
-        CONCURRENT_REQUESTS_PER_DOMAIN=config.concurrent_requests_per_domain,
-        DOWNLOAD_DELAY=0.0 if local else config.delay,
-        AUTOTHROTTLE_ENABLED=config.autothrottle and not local,
-        CLOSESPIDER_ERRORCOUNT=config.close_on_errors,
-        LOG_LEVEL=config.log_level,
-        MARAUDE_DB=str(db_path),
-        MARAUDE_SECRET=secret,
-        MARAUDE_MAX_PAGES=config.max_pages,
-        MARAUDE_LANGUAGES=list(languages),
-    )
-    s.update(credentials or {})
-    return s
 
 
 def run_crawl(

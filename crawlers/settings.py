@@ -1,7 +1,7 @@
 """Scrapy settings shared by every Maraude crawl.
 
 ``maraude crawl`` builds the final settings from ``[crawl]`` in the config
-(see :func:`crawlers.run.build_settings`); these are the fixed defaults.
+(see :func:`crawlers.compose.build_settings`); these are the fixed defaults.
 """
 
 BOT_NAME = "maraude"

@@ -26,10 +26,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from maraude.catalogue_common import CATALOGUE_DIR
 from maraude.errors import ConfigError
-from maraude.rights import CATALOGUE_DIR, Right
+
+if TYPE_CHECKING:  # rights imports this module (how_to_date): no circle
+    from maraude.rights import Right
 
 logger = logging.getLogger(__name__)
 

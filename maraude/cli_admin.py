@@ -374,7 +374,7 @@ def rights_check() -> None:
     Example:
       maraude rights check
     """
-    from maraude.rights import check_catalogue
+    from maraude.catalogue import check_catalogue
 
     issues = check_catalogue()
     for issue in issues:

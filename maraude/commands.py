@@ -180,7 +180,7 @@ def _table(rows: Sequence[Sequence[Any]]) -> str:
 
 
 def load_model(config: Config, model_dir: str | Path | None = None) -> Any:
-    from classifier.model import load_model as _load
+    from classifier.store import load_model as _load
 
     return _load(Path(model_dir) if model_dir else config.path(config.classifier.model))
 

@@ -21,10 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from maraude.config import PROJECT_ROOT
+from maraude.catalogue_common import PLACES_DIR, Issue, display_path, is_https_url
 from maraude.errors import ConfigError
 
-PLACES_DIR = PROJECT_ROOT / "config" / "places"
 CAF_URL = "https://www.caf.fr/"
 FRANCE_SERVICES_URL = "https://www.france-services.gouv.fr/"
 ANNUAIRE_URL = "https://lannuaire.service-public.fr/"
@@ -393,8 +392,7 @@ def local_doors(
 
 
 def check_directory(folder: Path = PLACES_DIR) -> list[Any]:
-    """Issues (:class:`maraude.rights.Issue`) of the places directory."""
-    from maraude.rights import Issue, display_path, is_https_url
+    """Issues (:class:`maraude.catalogue_common.Issue`) of the places directory."""
 
     try:
         d = load_directory(Path(folder))

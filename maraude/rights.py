@@ -3,29 +3,45 @@
 Shared by the classifier (names people use → rights tagging) and the dashboard
 (a card per right on a lead). Adding a right is adding one file.
 
-``check_catalogue()`` is what ``maraude rights check`` runs: the schema of every
-file, the ids the classifier may emit, links, dated amounts, and every reply
-template rendered for every right (see :mod:`maraude.templates`).
+:func:`check_right_file` checks one file's schema, links and dated amounts;
+:func:`maraude.catalogue.check_catalogue` (what ``maraude rights check`` runs)
+checks every file, the ids the classifier may emit, the places directory and
+every reply template rendered for every right.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from maraude.config import PROJECT_ROOT
+from maraude.catalogue_common import (  # re-exported: callers import them here
+    CATALOGUE_DIR,
+    TEMPLATES_DIR,
+    Issue,
+    display_path,
+    is_https_url,
+)
 from maraude.errors import ConfigError
-from maraude.places import PLACES_DIR, check_directory
 
-CATALOGUE_DIR = PROJECT_ROOT / "config" / "rights"
-TEMPLATES_DIR = PROJECT_ROOT / "config" / "templates"
+__all__ = [
+    "CATALOGUE_DIR",
+    "CONTRACT_RIGHT_IDS",
+    "TEMPLATES_DIR",
+    "Amount",
+    "Issue",
+    "Right",
+    "check_right_file",
+    "display_path",
+    "format_amount",
+    "is_https_url",
+    "load_catalogue",
+    "read_right",
+]
 
 # The right ids of contracts.md ("Labels and ids"): the classifier may emit any.
 # fmt: off
@@ -142,6 +158,12 @@ def _right(path: Path, data: dict[str, Any]) -> Right:
 
 
 @lru_cache(maxsize=4)
+def read_right(path: Path) -> Right:
+    """The right of one catalogue file (checked first with :func:`check_right_file`)."""
+    with Path(path).open("rb") as f:
+        return _right(Path(path), tomllib.load(f))
+
+
 def load_catalogue(folder: Path = CATALOGUE_DIR) -> dict[str, Right]:
     """All rights of the catalogue, by id (sorted)."""
     rights: dict[str, Right] = {}
@@ -159,52 +181,11 @@ def load_catalogue(folder: Path = CATALOGUE_DIR) -> dict[str, Right]:
 # --- checks ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One problem found by :func:`check_catalogue`, naming its file and key."""
-
-    severity: str  # "error" or "warning"
-    file: str
-    key: str
-    message: str
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-    def __str__(self) -> str:
-        where = f"{self.file} [{self.key}]" if self.key else self.file
-        return f"{self.severity}: {where}: {self.message}"
-
-
-def display_path(path: Path | str) -> str:
-    """A path relative to the project when it is inside it (for messages)."""
-    path = Path(path)
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 _ID = re.compile(r"[a-z][a-z0-9_]*")
-_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}")
 _STR_KEYS = ("id", "name", "short_name", "summary", "how_to_apply", "organisme")
 _LIST_KEYS = {"aliases": (6, 20), "for_whom": (2, 6), "tips": (2, 5)}
 _TABLE_KEYS = ("amounts", "links", "simulators")
 _KNOWN_KEYS = {*_STR_KEYS, *_LIST_KEYS, *_TABLE_KEYS, "situations", "young"}
-
-
-def is_https_url(url: object) -> bool:
-    """An absolute https URL with a real host name, no spaces, no credentials."""
-    if not isinstance(url, str) or not url or any(c.isspace() for c in url):
-        return False
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return (
-        parts.scheme == "https"
-        and "@" not in parts.netloc
-        and _HOST.fullmatch(host) is not None
-    )
 
 
 def _months_later(d: date, months: int) -> date:
@@ -356,52 +337,3 @@ def check_right_file(path: Path, today: date | None = None) -> list[Issue]:
     checker.lists(data)
     checker.tables(data)
     return checker.issues
-
-
-def check_catalogue(
-    folder: Path = CATALOGUE_DIR,
-    templates: Path | None = TEMPLATES_DIR,
-    emitted_ids: Iterable[str] | None = None,
-    today: date | None = None,
-    places: Path | None = PLACES_DIR,
-) -> list[Issue]:
-    """Every problem of the catalogue, its templates and the places directory.
-
-    ``emitted_ids``: the right ids the classifier can emit (default
-    :data:`CONTRACT_RIGHT_IDS`); each must exist in the catalogue. ``templates`` or
-    ``places`` set to None skips that part. Errors make ``maraude rights check``
-    fail; warnings (a stale amount, a reply over 120 words) are shown only.
-    """
-    folder = Path(folder)
-    files = sorted(folder.glob("*.toml"))
-    if not files:
-        where = display_path(folder)
-        return [Issue("error", where, "", "no catalogue file (*.toml) found here")]
-    issues: list[Issue] = []
-    valid: dict[str, Right] = {}
-    for path in files:
-        found = check_right_file(path, today)
-        issues += found
-        if not any(i.is_error for i in found):
-            with path.open("rb") as f:
-                right = _right(path, tomllib.load(f))
-            valid[right.id] = right
-    known = {p.stem for p in files}
-    for rid in emitted_ids if emitted_ids is not None else CONTRACT_RIGHT_IDS:
-        if rid not in known:
-            issues.append(
-                Issue(
-                    "error",
-                    display_path(folder / f"{rid}.toml"),
-                    "id",
-                    f"the classifier can emit {rid!r} but the catalogue has no "
-                    "such file: add it (ids are never renamed)",
-                )
-            )
-    if places is not None:
-        issues += check_directory(Path(places))
-    if templates is not None:
-        from maraude.templates import check_templates
-
-        issues += check_templates(valid, Path(templates), places=places)
-    return issues

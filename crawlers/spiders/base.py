@@ -95,7 +95,7 @@ class SourceSpider(scrapy.Spider):
         Settings given with ``-s`` on Scrapy's command line still win; the
         source is locked like ``maraude crawl`` locks it.
         """
-        from crawlers.env import standalone_settings
+        from crawlers.compose import standalone_settings
         from maraude.locks import source_lock
 
         if not isinstance(name, str) or not name:

@@ -14,7 +14,7 @@ import pytest
 
 from classifier.dataset import load_examples, split
 from classifier.evaluate import evaluate_examples
-from classifier.model import load_model
+from classifier.store import load_model
 from classifier.text import post_text, snippet
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -332,7 +332,7 @@ def test_real_dev_set_report_has_every_section():
             "real-fr dev set not available at ../shared/data/real-fr: put the "
             "shared/ folder next to the project to run this test"
         )
-    from classifier.model import load_model
+    from classifier.store import load_model
 
     result = evaluate(load_model(MODEL_DIR), REAL_DEV)
     for part in (result, result["agreed"]):

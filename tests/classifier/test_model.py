@@ -16,7 +16,8 @@ from classifier.evaluate import (
     threshold_for_precision,
     threshold_for_recall,
 )
-from classifier.model import MaraudeClassifier, load_model, save_model
+from classifier.model import MaraudeClassifier
+from classifier.store import load_model, save_model
 from classifier.thresholds import (
     choose_crisis_gate,
     choose_possible_pair,

@@ -126,7 +126,7 @@ def test_saved_state_keeps_the_head_and_old_states_still_load(trained):
 
 @pytest.mark.slow
 def test_shipped_model_finds_rights_from_situations():
-    from classifier.model import load_model
+    from classifier.store import load_model
 
     folder = Path(__file__).resolve().parents[2] / "models" / "default"
     model = load_model(folder)

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from classifier.evaluate import evaluate, format_table
-from classifier.model import load_model
 from classifier.run import classify_db, predict_stream
+from classifier.store import load_model
 from classifier.train import train
 from maraude import db as mdb
 
