@@ -1,18 +1,23 @@
-"""The rights catalogue: loading, and `check_catalogue` on good and broken files."""
+"""The rights catalogue: loading, and `check_catalogue` on good and broken files.
+
+The catalogue is its files: the tests of the real catalogue run again on a copy
+with one more right file, and nothing else needs editing for it to pass.
+"""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from maraude.catalogue import check_catalogue
 from maraude.errors import ConfigError
 from maraude.rights import (
     CATALOGUE_DIR,
     CONTRACT_RIGHT_IDS,
     Issue,
-    check_catalogue,
     is_https_url,
     load_catalogue,
 )
@@ -78,28 +83,54 @@ def errors(issues: list[Issue]) -> list[Issue]:
     return [i for i in issues if i.is_error]
 
 
-# --- the real catalogue -------------------------------------------------------
+# --- the real catalogue, and the real one plus a new right file --------------
+
+NEW_RIGHT = "aide_de_test"
 
 
-def test_real_catalogue_has_the_contract_ids():
-    assert set(load_catalogue()) == set(CONTRACT_RIGHT_IDS)
+@pytest.fixture(params=["real", "plus_one_file"])
+def catalogue(request, tmp_path) -> Path:
+    """The real catalogue folder, or a copy of it with one more right file."""
+    if request.param == "real":
+        return CATALOGUE_DIR
+    folder = tmp_path / "rights"
+    shutil.copytree(CATALOGUE_DIR, folder)
+    write_right(folder, NEW_RIGHT)
+    return folder
 
 
-def test_real_catalogue_fields_keep_working():
-    rsa = load_catalogue()["rsa"]
+def test_the_catalogue_is_its_files_and_keeps_the_contract_ids(catalogue):
+    files = {p.stem for p in catalogue.glob("*.toml")}
+    assert set(load_catalogue(catalogue)) == files
+    assert set(CONTRACT_RIGHT_IDS) <= files  # ids are never renamed nor removed
+
+
+def test_a_new_right_is_one_file(tmp_path):
+    folder = tmp_path / "rights"
+    shutil.copytree(CATALOGUE_DIR, folder)
+    assert errors(check_catalogue(folder, today=TODAY)) == []
+    write_right(folder, NEW_RIGHT)
+    assert NEW_RIGHT in load_catalogue(folder)
+    # Its templates (the default reply) and the places still check clean.
+    assert errors(check_catalogue(folder, today=TODAY)) == []
+    assert errors(check_catalogue(folder, emitted_ids=[NEW_RIGHT], today=TODAY)) == []
+
+
+def test_real_catalogue_fields_keep_working(catalogue):
+    rsa = load_catalogue(catalogue)["rsa"]
     assert rsa.short_name == "RSA"
     assert rsa.links[0].url.startswith("https://")
     assert all(a.effective for a in rsa.amounts)
     assert "rsa" in rsa.aliases
 
 
-def test_real_catalogue_templates_and_places_have_no_error():
-    issues = check_catalogue(today=TODAY)
+def test_real_catalogue_templates_and_places_have_no_error(catalogue):
+    issues = check_catalogue(catalogue, today=TODAY)
     assert errors(issues) == []
 
 
-def test_real_catalogue_warnings_are_only_stale_amounts():
-    issues = check_catalogue(today=TODAY)
+def test_real_catalogue_warnings_are_only_stale_amounts(catalogue):
+    issues = check_catalogue(catalogue, today=TODAY)
     assert all("months ago" in i.message for i in issues)
 
 
