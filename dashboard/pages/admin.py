@@ -7,7 +7,8 @@ import logging
 import streamlit as st
 
 from dashboard import admin_actions, queries
-from dashboard.pages import admin_parts, parts
+from dashboard.pages import admin_parts, parts, wording
+from maraude.templates import organisation_missing
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ else:
 
 st.title("Administration")
 parts.flash()
+if organisation_missing(config.organisation.name):  # every reply names it (#16)
+    st.warning(wording.ORGANISATION_MISSING_ADMIN, icon=":material/domain:")
 
 users, sources, retention, optout = st.tabs(
     ["Comptes et rôles", "Sources", "Conservation", "Désinscriptions"]

@@ -9,7 +9,8 @@ import streamlit as st
 from dashboard import actions, queries
 from dashboard.pages import followup_parts, parts, simulation_parts, wording
 from maraude.db import now_iso
-from maraude.templates import render_reply
+from maraude.protocols import protocols_for
+from maraude.templates import organisation_missing, render_reply
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +33,15 @@ if lead is None:
 st.session_state["viewed_lead"] = lead_id
 
 is_crisis = bool(lead["crisis"]) or "crisis" in lead["labels"]
+protocols = protocols_for(lead)  # what this post's situation calls for (#16)
+crisis_box = wording.crisis_protocol(
+    [f"**{p.title}**\n\n{p.box}\n" for p in protocols],
+    {n for p in protocols for n in p.numbers},
+)
 if is_crisis and lead.get("crisis_level") == "possible":
-    st.warning(
-        wording.CRISIS_REVIEW + "\n\n" + wording.CRISIS_PROTOCOL,
-        icon=":material/emergency:",
-    )
+    st.warning(wording.CRISIS_REVIEW + "\n\n" + crisis_box, icon=":material/emergency:")
 elif is_crisis:
-    st.error(wording.CRISIS_PROTOCOL, icon=":material/emergency:")
+    st.error(crisis_box, icon=":material/emergency:")
 if lead["minor"]:
     st.warning(wording.MINOR_PROTOCOL, icon=":material/child_care:")
 
@@ -90,6 +93,10 @@ if actions.can_act(user):  # a tool for those who reply
     simulation_parts.estimate(lead_id, lead["rights_topics"], config)
 
 st.subheader("Agir")
+if organisation_missing(config.organisation.name) and user["role"] == "admin":
+    st.warning(wording.ORGANISATION_MISSING_ADMIN, icon=":material/domain:")
+if protocols and not is_crisis and not held_by_me:  # e.g. 115 for any lead
+    parts.protocol_boxes(protocols)
 if lead["note"]:
     st.text(f"Notes :\n{lead['note']}")
 if not actions.can_act(user):
@@ -115,12 +122,17 @@ if (
 if held_by_me:
     draft = render_reply(
         lead,
-        {"name": user["username"]},
+        {"name": user["username"], "role": wording.REPLY_ROLE},
         {"name": config.organisation.name, "url": config.organisation.url},
     )
-    text = st.text_area(
-        "Votre réponse", value=draft, height=260, key=f"reply_{lead_id}"
+    if organisation_missing(config.organisation.name):
+        st.warning(wording.ORGANISATION_MISSING_WORKER, icon=":material/domain:")
+    draft_col, box_col = st.columns([3, 2]) if protocols else (st, None)
+    text = draft_col.text_area(
+        "Votre réponse", value=draft, height=320, key=f"reply_{lead_id}"
     )
+    if box_col is not None:  # each protocol a box beside the draft (#16)
+        parts.protocol_boxes(protocols, box_col)
     st.caption("Copiez-la, publiez-la vous-même sur la plateforme, puis confirmez ici.")
     cols = st.columns(3)
     if cols[0].button(

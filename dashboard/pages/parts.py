@@ -12,10 +12,11 @@ from typing import Any
 import streamlit as st
 
 from dashboard import queries
-from dashboard.pages.wording import is_web_url, latest_amounts, number
+from dashboard.pages.wording import is_web_url, latest_amounts
 from maraude.errors import MaraudeError
 from maraude.inert import md_escape
-from maraude.rights import Right
+from maraude.protocols import Protocol
+from maraude.rights import Right, format_amount
 
 
 def right_card(right: Right) -> None:
@@ -23,10 +24,8 @@ def right_card(right: Right) -> None:
         st.markdown(f"**{right.name}**")
         st.write(right.summary)
         for amount in latest_amounts(right):
-            st.markdown(
-                f"- {amount.label} : **{number(amount.value)} {amount.unit}** "
-                f"(au {amount.effective:%d/%m/%Y})"
-            )
+            # a stale figure reads "montant à vérifier (au JJ/MM/AAAA)" (#16)
+            st.markdown(f"- {amount.label} : **{format_amount(amount)}**")
         with st.expander("Pour qui, et comment faire la demande"):
             st.markdown("\n".join(f"- {w}" for w in right.for_whom))
             st.write(right.how_to_apply)
@@ -35,6 +34,15 @@ def right_card(right: Right) -> None:
             cols[0].link_button(right.links[0].label, right.links[0].url)
         if right.simulators:
             cols[1].link_button(right.simulators[0].label, right.simulators[0].url)
+
+
+def protocol_boxes(protocols: list[Protocol], where: Any = st) -> None:
+    """One bordered box per protocol the lead calls for (#16), beside the draft:
+    our own fixed wording, never the post's."""
+    for protocol in protocols:
+        with where.container(border=True):
+            st.markdown(f"**{protocol.title}**")
+            st.markdown(protocol.box)
 
 
 def attempt(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

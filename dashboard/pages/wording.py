@@ -44,6 +44,49 @@ CRISIS_PROTOCOL = """\
 - Ne restez pas seul·e avec ce message : prévenez un·e responsable (« Transmettre »).
 """
 
+#: The protocol lines a crisis box ends with: the numbers its protocols did not
+#: give, in case the post says more than the model read (#16).
+OTHER_NUMBERS = {
+    "17": "**17** police",
+    "15": "**15** SAMU",
+    "112": "**112** urgences",
+    "114": "**114** urgence par SMS",
+    "119": "**119** enfance en danger",
+    "3919": "**3919** violences faites aux femmes",
+    "115": "**115** hébergement d'urgence",
+    "3114": "**3114** prévention du suicide",
+}
+
+
+def crisis_protocol(boxes: list[str], given: set[str]) -> str:
+    """The crisis box for this post's situation (#16): its protocols' lines
+    (``boxes``), the other numbers in one line, and "transmettez"."""
+    others = " · ".join(v for k, v in OTHER_NUMBERS.items() if k not in given)
+    lines = ["**Message de crise : lisez ceci avant tout.**", "", *boxes]
+    if others:
+        lines += ["", f"Si le message dit autre chose : {others}."]
+    lines += [
+        "",
+        "Ne restez pas seul·e avec ce message : prévenez un·e responsable "
+        "(« Transmettre »).",
+    ]
+    return "\n".join(lines)
+
+
+#: How a worker is introduced in a reply draft (Promeneurs du Net: name, role,
+#: organisation).
+REPLY_ROLE = "intervenant·e en ligne"
+ORGANISATION_MISSING_ADMIN = (
+    "Le nom de la structure n'est pas configuré : les brouillons de réponse disent "
+    "« Votre structure ». Renseignez `[organisation] name` (et `url`) dans le "
+    "fichier de configuration (`--config` ou `MARAUDE_CONFIG`), puis relancez le "
+    "tableau de bord."
+)
+ORGANISATION_MISSING_WORKER = (
+    "Le nom de votre structure n'est pas configuré : remplacez « Votre structure » "
+    "dans le brouillon et signalez-le à un·e administrateur·rice."
+)
+
 MINOR_PROTOCOL = """\
 **La personne semble mineure.** **119** (enfance en danger, gratuit, 24 h/24) et
 **Fil Santé Jeunes 0 800 235 236** (gratuit, anonyme). N'ouvrez pas de conversation

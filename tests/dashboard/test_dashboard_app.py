@@ -295,7 +295,7 @@ def test_claim_then_reply_stores_the_reply(app, leads, db):
     assert "RSA" in draft
     assert "alice" in draft  # the worker says who writes…
     assert "Votre structure" in draft  # …and for which organisation
-    assert "STOP" in draft  # and how not to be contacted again
+    assert "STOP" not in draft  # no marketing formula (#16)
     at.text_area[0].input("Bonjour, voici le lien.").run()
     next(b for b in at.button if b.label == "J'ai répondu").click().run()
     assert not at.exception
