@@ -115,6 +115,12 @@ def live_queue() -> None:
         minutes = config.alerts.crisis_unclaimed_minutes
         if crises := queries.unclaimed_crises(db_path, minutes):
             st.error(wording.alert_line(crises), icon=":material/emergency:")
+        escalated = queries.escalated_leads(db_path)  # the seniors' view (#16)
+        if waiting := sum(x["status"] == "escalated" for x in escalated):
+            st.warning(
+                f"{waiting} signalement(s) transmis à prendre : page « Transmis ».",
+                icon=":material/priority_high:",
+            )
     counts = queries.status_counts(db_path)
     for col, status in zip(st.columns(len(LEAD_STATUSES)), LEAD_STATUSES, strict=True):
         col.metric(wording.STATUSES[status], counts.get(status, 0))

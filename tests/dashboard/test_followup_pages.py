@@ -175,3 +175,11 @@ def test_follow_up_pages_render_no_outside_markup(app, hostile, db_path):
         at = page(app(username), path)
         assert "platform.png" in shown(at)  # the hostile fields are shown…
         assert _check(at) > 0  # …and nothing renders them as markup
+
+
+def test_the_queue_tells_seniors_that_escalated_leads_wait(app, leads, db):
+    escalate(db, leads["minor"])
+    senior = app("sam")
+    assert any("1 signalement(s) transmis" in w.value for w in senior.warning)
+    worker = app("bob")
+    assert not any("transmis à prendre" in w.value for w in worker.warning)
