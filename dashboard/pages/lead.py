@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import followup_parts, parts, simulation_parts, wording
+from dashboard.pages import followup_parts, french, parts, simulation_parts, wording
 from maraude.db import now_iso
 from maraude.protocols import protocols_for
 from maraude.templates import organisation_missing, render_reply
@@ -51,8 +51,8 @@ parts.flash()
 status = wording.STATUSES.get(lead["status"], lead["status"])
 held_by_me = lead["status"] == "claimed" and lead["claimed_by"] == user["username"]
 if lead["status"] == "claimed" and not held_by_me:
-    until = (lead["claim_expires_at"] or "")[11:16]
-    status += f" par {lead['claimed_by']}" + (f" jusqu'à {until} UTC" if until else "")
+    until = french.clock(lead["claim_expires_at"]) if lead["claim_expires_at"] else ""
+    status += f" par {lead['claimed_by']}" + (f" jusqu'à {until}" if until else "")
 st.text(
     f"{lead['platform']} · {lead['site']} · source {lead['source']} · "
     f"{wording.age(lead['post_created_at'])} · {status}"
@@ -61,7 +61,7 @@ st.text(
 # The post, as inert plain text: never markdown, never HTML.
 if lead["thread_title"]:
     st.text(f"Fil : {lead['thread_title']}")
-if lead["title"]:
+if lead["title"] and lead["title"] != lead["thread_title"]:  # never twice
     st.text(lead["title"])
 if lead.get("quoted"):  # other people's words: shown apart, never scored (#15)
     st.caption("Message cité (d'autres personnes) :")
@@ -79,7 +79,8 @@ with st.expander("Pourquoi ce message est remonté"):
     cols = st.columns(3)
     for col, key in zip(cols, ("distress", "crisis", "rights"), strict=True):
         col.metric(wording.LABELS[key], f"{scores.get(key, 0):.0%}")
-    lines = wording.explanation_lines(lead["explanation"])
+    names = {r: right.short_name for r, right in queries.catalogue().items()}
+    lines = french.explanation_sentences(lead["explanation"], names)
     if lines:
         st.text("\n".join(lines))
 
@@ -89,8 +90,9 @@ if rights:
     st.subheader("Droits possibles")
     for right in rights:
         parts.right_card(right)
-if actions.can_act(user):  # a tool for those who reply
-    simulation_parts.estimate(lead_id, lead["rights_topics"], config)
+if actions.can_act(user) and not is_crisis:  # a tool for those who reply
+    admin = user["role"] == "admin"  # only they can install it
+    simulation_parts.estimate(lead_id, lead["rights_topics"], config, admin=admin)
 
 st.subheader("Agir")
 if organisation_missing(config.organisation.name) and user["role"] == "admin":

@@ -8,7 +8,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, auth, queries
-from dashboard.pages import parts, wording
+from dashboard.pages import french, parts, wording
 from maraude.db import LEAD_STATUSES, now_iso
 from maraude.db.users import user_territories
 from maraude.targets import overdue_hours, target_hours
@@ -89,9 +89,10 @@ def row(lead: dict) -> None:
                 status += f" par {lead['claimed_by']}"
                 if until:  # a senior's hold of an escalated lead never expires (#16)
                     expired = until < now_iso()
-                    status += " (expiré)" if expired else f" jusqu'à {until[11:16]} UTC"
+                    status += (
+                        " (expiré)" if expired else f" jusqu'à {french.clock(until)}"
+                    )
             facts = [
-                f"priorité {wording.number(round(lead['priority'], 2))}",
                 ", ".join(wording.LABELS.get(x, x) for x in lead["labels"]),
                 ", ".join(
                     catalogue[r].short_name if r in catalogue else r

@@ -36,13 +36,21 @@ def client(python: str) -> SimulationClient:
     return SimulationClient(python)
 
 
-def estimate(lead_id: int, rights_topics: list[str], config: Config) -> None:
-    """The expander: open by default when the lead concerns one of these rights."""
+def estimate(
+    lead_id: int, rights_topics: list[str], config: Config, *, admin: bool = True
+) -> None:
+    """The expander: open by default when the lead concerns one of these rights.
+
+    Not installed, it is shown only to an ``admin`` (who can install it), and
+    only on a lead about one of these rights: not a notice on every lead.
+    """
     relevant = any(r in RIGHTS for r in rights_topics)
+    python = config.simulation.python
+    calculator = client(str(config.path(python)) if python else "")
+    status = calculator.status()
+    if status == "unavailable" and not (admin and relevant):
+        return
     with st.expander(TITLE, expanded=relevant, icon=":material/calculate:"):
-        python = config.simulation.python
-        calculator = client(str(config.path(python)) if python else "")
-        status = calculator.status()
         if status == "unavailable":
             st.info(
                 f"Simulateur non installé ({calculator.reason}). {INSTALL_HINT}",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -273,4 +274,5 @@ def test_the_queue_says_who_holds_a_lead_and_until_when(app, rich):
     held = [t for t in shown(at, "text") if "pris en charge par bob" in t]
     assert held
     assert "jusqu'à" in held[0]
-    assert "UTC" in held[0]
+    assert "UTC" not in held[0]  # Europe/Paris time, HH:MM
+    assert re.search(r"jusqu'à \d\d:\d\d", held[0])
