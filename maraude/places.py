@@ -342,6 +342,9 @@ def resolve_place(text: str, directory: Directory | None = None) -> Place | None
     return None
 
 
+_UNUSABLE: list[str] = []
+
+
 def departement_of(text: str) -> str | None:
     """The département code a post names, for the queue's territories (#16).
 
@@ -352,7 +355,9 @@ def departement_of(text: str) -> str | None:
     try:
         place = resolve_place(text)
     except ConfigError as e:
-        logger.warning("places directory unusable, leads left unplaced: %s", e)
+        if not _UNUSABLE:  # once per process, not once per lead
+            logger.warning("places directory unusable, leads left unplaced: %s", e)
+        _UNUSABLE.append(str(e))
         return None
     return place.departement if place and not place.ambiguous else None
 

@@ -219,3 +219,18 @@ def test_the_cli_sets_territories_and_team(db_path):
     assert "camille" in listing
     assert " 59 " in listing
     assert "Sud" not in listing
+
+
+def test_a_broken_places_directory_leaves_leads_unplaced(db, monkeypatch, caplog):
+    from maraude import places
+    from maraude.errors import ConfigError
+
+    def broken(*args, **kwargs):
+        raise ConfigError("config/places/ is missing")
+
+    monkeypatch.setattr(places, "resolve_place", broken)
+    monkeypatch.setattr(places, "_UNUSABLE", [])
+    assert places.departement_of("à Marseille") is None
+    assert places.departement_of("à Lille") is None
+    warnings = [r for r in caplog.records if "unplaced" in r.getMessage()]
+    assert len(warnings) == 1
