@@ -78,6 +78,9 @@ _OTHER_SUBJECT = re.compile(
 _MENTION = re.compile(
     r"\W{0,6}(?:\w+\W+){0,3}?(?:cette|ces)\s+(?:phrases?|mots|paroles|expressions?)\b"
 )
+# A definition: "disparaître pour toujours, c'est entrer dans…" (an infinitive
+# as the subject of "c'est", nobody speaking of themselves).
+_DEFINITION = re.compile(r"\W{0,4}(?:\w+\W+){0,3}?c\s+est\s+(?:d\s+|de\s+)\w+")
 # A noun hit ("les idées noires", "la scarification", "ses idées suicidaires")
 # after a determiner: a topic, unless the writer is in the sentence.
 _NOUN_HIT = re.compile(
@@ -100,8 +103,8 @@ _NOW = re.compile(
 )
 # The writer says the dark time is over: the whole text is a past story.
 _RECOVERED = re.compile(
-    r"\b(?:aujourd\s+hui|desormais|maintenant),?\s+(?:je\s+vais|ca\s+va|tout\s+va)"
-    r"\s+(?:mieux|bien)\b|\bje\s+m\s+en\s+suis\s+(?:sorti|sortie)\b"
+    r"\b(?:aujourd\s+hui|desormais|maintenant),?\s+(?:je\s+vais|ca\s+va|tout\s+va"
+    r"|je\s+suis)\s+(?:\w+\s+)?(?:mieux|bien|en\s+bonne\s+sante|en\s+forme)\b|\bje\s+m\s+en\s+suis\s+(?:sorti|sortie)\b"
     r"|\bc\s+est\s+(?:derriere\s+moi|du\s+passe)\b|\bj\s+ai\s+survecu\b"
     r"|\bje\s+suis\s+(?:guerie?|sortie?\s+d\s+affaire)\b"
 )
@@ -143,7 +146,7 @@ _CLOSE_ONE = re.compile(
     r"|niece|eleve|ado|gamine?|grand\s+mere|grand\s+pere)\b"
     r"|\b(?:il|elle)\s+(?:m|me)\s+(?:a\s+)?(?:dit|ecrit|envoye|crie|repete)\b"
 )
-_SELF = re.compile(r"\b(?:je|j|jveux|jsuis|chui|chuis)\b")
+_SELF = re.compile(r"\b(?:je|j|jveux|jsuis|jpense|jvais|jpeux|chui|chuis)\b")
 _OPEN = {"«": "»", "“": "”", "‹": "›"}
 
 
@@ -200,6 +203,8 @@ def reportable(folded: str, start: int, end: int) -> bool:
     if _GENERIC.search(sentence):
         return False
     if _MENTION.match(folded, end, end + 80):
+        return False
+    if _DEFINITION.match(folded, end, s1) and not _SELF.search(sentence):
         return False
     if (
         _NOUN_HIT.match(folded, start)

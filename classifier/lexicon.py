@@ -293,6 +293,23 @@ CRISIS_RULES: dict[str, str] = {
         r"\b(?:sauter|me\s+mettre|me\s+coucher|m\s+allonger)\s+sous\s+(?:le|un|les"
         r"|une)\s+(?:train|tgv|rer|metro|tram|camion|bus|roues|voiture)\b"
     ),
+    # Thoughts and images of one's own death (a warning sign in prevention
+    # guides): "je m'imagine mort", "je me vois me tuer", "je pense sans cesse à la
+    # mort" (not "à la mort de mon père"), and passive wishes: "qu'un accident
+    # m'emporte", "si une voiture pouvait me faucher".
+    "death_imagery": (
+        r"\b(?:je|j)\s+(?:m\s+|me\s+)(?:imagine|imaginais|vois|voyais|surprends\s+a"
+        r"\s+m\s+imaginer)\s+(?:\w+\s+)?(?:morte?|mourir"
+        + _NOT_HYPERBOLE
+        + r"|me\s+(?:tuer|suicider|pendre"
+        r"|jeter|noyer)|dans\s+(?:un|mon)\s+cercueil|a\s+mon\s+(?:enterrement"
+        r"|propre\s+enterrement))\b"
+        r"|\b(?:je|j)\s+(?:pense|pensais|songe)\s+(?!(?:plus|pas|jamais)\b)(?:\w+\s+){0,3}?"
+        r"a\s+la\s+mort\b(?!\s+(?:de|d|du|des)\b)"
+        r"|\b(?:un|une)\s+(?:accident|maladie|voiture|camion|bus|train|balle)\s+"
+        r"(?:qui\s+)?(?:pourrait|pouvait|puisse|viendrait|vienne)\s+(?:\w+\s+)?"
+        r"(?:m\s+emporter|me\s+faucher|me\s+tuer|m\s+ecraser|m\s+achever)\b"
+    ),
 }
 
 MINOR_RULES: dict[str, str] = {

@@ -225,6 +225,14 @@ def test_past_quoted_and_prevention_wording_does_not_fire(text):
         # Past told with "quand je n'avais…", or reported in the pluperfect.
         "La scarification servait de punition quand je n'avais pas de bonnes notes.",
         "Mon colocataire m'avait confié ses idées suicidaires, il va bien depuis.",
+        # An infinitive defined with "c'est de…", nobody speaking of themselves.
+        "Disparaître pour toujours, c'est d'abord une image qui hante la littérature.",
+        # Death imagery, negated or about someone else's death, or hyperbole.
+        "Depuis la thérapie je ne pense plus du tout à la mort.",
+        "Je pense souvent à la mort de ma grand-mère, elle me manque.",
+        "Je me vois mourir de rire devant ce sketch.",
+        # Death imagery in a story whose writer is well now.
+        "Cet hiver-là je pense à la mort chaque matin. Aujourd'hui je suis en forme.",
         # The writer quoting their own words of long ago.
         "À sept ans, pour un plat de brocolis, j'ai crié « je vais me suicider ».",
     ],
@@ -243,6 +251,12 @@ def test_topics_mentions_and_old_words_do_not_fire(text):
         "J'ai envie de mourir. Personne ne répond à mes messages.",
         "Ma sœur m'a écrit « je veux mourir » il y a une heure, elle ne répond plus.",
         "on a rompu hier et j'ai envie d'en finir",
+        "jpense à me pendre, c'est pas une blague cette fois",
+        # Thoughts and images of one's own death, passive wishes.
+        "Je m'imagine morte dans mon lit et ça me soulage.",
+        "je pense tout le temps à la mort ces jours-ci",
+        "Le soir je me vois me jeter du balcon.",
+        "J'espère qu'un camion pourrait me faucher en rentrant.",
     ],
 )
 def test_present_wording_with_those_shapes_still_fires(text):
