@@ -14,7 +14,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from dashboard import admin_actions as admin
-from dashboard.pages import parts, wording
+from dashboard.pages import french, parts, wording
 from dashboard.queries import PLATFORMS
 from maraude.config import Config
 from maraude.db import CHANNELS, ROLES
@@ -22,6 +22,14 @@ from maraude.inert import csv_cell
 from maraude.places import departement_names
 
 User = dict[str, Any]
+
+OPTOUT_NO_KEY = (
+    "Les désinscriptions ne peuvent pas être ajoutées depuis ce tableau de bord : "
+    "il a été démarré sans la clé MARAUDE_SECRET, celle des collectes (sans elle, "
+    "l'empreinte enregistrée ne correspondrait jamais). Redémarrez le tableau de "
+    "bord avec la même variable MARAUDE_SECRET que `maraude crawl`, ou ajoutez "
+    "l'entrée sur le serveur : `maraude optout add PSEUDO_OU_URL --platform P`."
+)
 
 
 def users_section(db: Database, user: User) -> None:
@@ -32,7 +40,7 @@ def users_section(db: Database, user: User) -> None:
                 "identifiant": r["username"],
                 "rôle": wording.ROLES[r["role"]],
                 "état": "désactivé" if r["disabled"] else "actif",
-                "créé le": r["created_at"][:10],
+                "créé le": french.date(r["created_at"]),
                 "territoires": ", ".join(r.get("territories") or []),
                 "équipe": r.get("team") or "",
             }
@@ -92,6 +100,8 @@ def territories_form(db: Database, user: User, rows: list[dict[str, Any]]) -> No
             default=[c for c in current.get("territories") or [] if c in deps],
             format_func=lambda c: f"{c} — {deps[c]}",
             key=f"dep_{who}",
+            select_all=False,
+            placeholder="aucun",
         )
         team = st.text_input(
             "Équipe", value=current.get("team") or "", key=f"team_{who}"
@@ -117,9 +127,9 @@ def sources_section(db: Database, user: User, config: Config) -> None:
                 "source": r["name"],
                 "plateforme": r["platform"],
                 "état": wording.source_state(r),
-                "dernière collecte": (r["last_run_at"] or "jamais")[:16].replace(
-                    "T", " "
-                ),
+                "dernière collecte": french.date_time(r["last_run_at"])
+                if r["last_run_at"]
+                else "jamais",
                 "résultat": wording.RUN_STATUSES.get(
                     r["last_status"], r["last_status"] or ""
                 ),
@@ -155,7 +165,10 @@ def retention_section(config: Config) -> None:
     st.dataframe(
         [
             {"données": "messages non retenus", "supprimés après": policy.posts_days},
-            {"données": "leads clos", "supprimés après": policy.closed_leads_days},
+            {
+                "données": "signalements clos",
+                "supprimés après": policy.closed_leads_days,
+            },
             {
                 "données": "étiquettes (texte masqué)",
                 "supprimés après": policy.labels_days,
@@ -180,8 +193,8 @@ def optout_section(db: Database, user: User) -> None:
     requests = parts.attempt(admin.requests, db, user)
     waiting = [r["id"] for r in requests if r["status"] == "received"]
     problem = admin.secret_problem()
-    if problem:
-        st.warning(f"Impossible d'ajouter une entrée : {problem}")
+    if problem:  # the library's message is for the command line: say it here
+        st.warning(OPTOUT_NO_KEY, icon=":material/key_off:")
     with st.form("optout_add", clear_on_submit=True):
         st.markdown("**Ajouter au registre** (enregistré haché, jamais en clair)")
         value = st.text_input("Pseudo ou URL du message")
@@ -212,7 +225,9 @@ def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -
     st.markdown("**Demandes de désinscription**")
     with st.form("optout_request", clear_on_submit=True):
         cols = st.columns(3)
-        received = cols[0].date_input("Reçue le", value=date.today())
+        received = cols[0].date_input(
+            "Reçue le", value=date.today(), format="DD/MM/YYYY"
+        )
         channel = cols[1].selectbox("Canal", CHANNELS, format_func=wording.CHANNELS.get)
         reference = cols[2].text_input("Référence (jamais le pseudo)")
         if st.form_submit_button("Enregistrer la demande"):
@@ -230,11 +245,13 @@ def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -
         [
             {
                 "n°": r["id"],
-                "reçue le": r["received_on"],
+                "reçue le": french.date(r["received_on"]),
                 "canal": wording.CHANNELS.get(r["channel"], r["channel"]),
                 "référence": csv_cell(r["reference"]),  # typed from a letter
-                "traitée le": (r["acted_at"] or "")[:10],
-                "confirmée le": r["confirmed_on"] or "",
+                "traitée le": french.date(r["acted_at"]) if r["acted_at"] else "",
+                "confirmée le": french.date(r["confirmed_on"])
+                if r["confirmed_on"]
+                else "",
             }
             for r in requests
         ],
@@ -244,7 +261,9 @@ def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -
     if acted:
         cols = st.columns(3, vertical_alignment="bottom")
         which = cols[0].selectbox("Demande traitée", acted)
-        when = cols[1].date_input("Confirmée le", value=date.today())
+        when = cols[1].date_input(
+            "Confirmée le", value=date.today(), format="DD/MM/YYYY"
+        )
         if cols[2].button("Confirmer à la personne"):
             parts.run_action(
                 "Confirmation enregistrée.",
