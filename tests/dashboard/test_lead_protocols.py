@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.pages import wording
+from maraude.rights import format_amount, load_catalogue
 from tests.dashboard.dashboard_seed import elements
 
 # Our own wording, written for this test.
@@ -63,3 +65,33 @@ def test_an_admin_is_told_the_organisation_is_not_set(app, leads):
     at.switch_page("pages/admin.py").run()
     assert not at.exception
     assert any("[organisation] name" in w.value for w in at.warning)
+
+
+def test_a_configured_organisation_is_named_and_not_warned_about(
+    app, leads, tmp_path, monkeypatch
+):
+    config = tmp_path / "maraude.toml"
+    config.write_text('[organisation]\nname = "Association Passerelle"\n')
+    monkeypatch.setenv("MARAUDE_CONFIG", str(config))
+    at = app("alice")
+    open_lead(at, leads["rights"])
+    draft = claim(at)
+    assert "(Association Passerelle)" in draft
+    assert not any("Votre structure" in w.value for w in at.warning)
+
+
+def test_right_cards_show_amounts_as_format_amount_writes_them(app, leads):
+    at = app("alice")
+    open_lead(at, leads["rights"])
+    shown = " ".join(t for kind, t in elements(at) if kind == "markdown")
+    for amount in load_catalogue()["rsa"].amounts:
+        assert format_amount(amount) in shown  # "montant à vérifier" once stale
+
+
+def test_the_crisis_box_lists_only_the_other_numbers_apart():
+    text = wording.crisis_protocol(["**Violences**"], {"17", "112", "114", "3919"})
+    assert text.startswith("**Message de crise")
+    others = next(line for line in text.splitlines() if "autre chose" in line)
+    assert "**3114**" in others
+    assert "**3919**" not in others
+    assert "Transmettre" in text
