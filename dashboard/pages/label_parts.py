@@ -17,6 +17,9 @@ from maraude.rights import Right
 
 BATCH = "label_batch"
 SKIPPED = "label_skipped"
+#: The shortcut buttons stay (a keyboard shortcut belongs to a button) but are
+#: not drawn: the checkbox's label gives the key ("Détresse (1)").
+HIDE_TOGGLES = '<style>[class*="st-key-toggle_"] { display: none; }</style>'
 
 
 def current_post(db: Database, user: dict[str, Any]) -> int | None:
@@ -50,11 +53,15 @@ def label_form(
     """Every label of one post; ``scope`` keeps each post's widgets apart."""
     keys = {name: f"{scope}_{name}" for name in wording.LABEL_KEYS}
     cols = st.columns(len(keys))
+    if shortcuts:
+        st.html(HIDE_TOGGLES)  # style only: drawn nowhere, takes no room
     for col, (name, key) in zip(cols, keys.items(), strict=True):
-        col.checkbox(wording.LABEL_NAMES[name].capitalize(), key=key)
+        title = wording.LABEL_NAMES[name].capitalize()
+        hint = f" ({wording.LABEL_KEYS[name]})" if shortcuts else ""
+        col.checkbox(title + hint, key=key)
         if shortcuts:
             col.button(
-                "Basculer",
+                f"{title} : cocher ou décocher",
                 key=f"toggle_{key}",
                 type="tertiary",
                 shortcut=wording.LABEL_KEYS[name],
@@ -68,6 +75,7 @@ def label_form(
         format_func=lambda r: catalogue[r].short_name,
         key=f"{scope}_topics",
         placeholder="aucun",
+        select_all=False,
     )
     form = st.radio(
         "Forme de non-recours",
