@@ -108,28 +108,37 @@ _VIOLENCE_RULES = {"threat"}
 
 # Plain words, matched on folded text (lower case, no accents, apostrophes as
 # spaces): enough to tell violence from suicide and to hear "nowhere to sleep".
-_SUICIDE = re.compile(
-    r"\bsuicid\w*|\ben\s+finir\b|\bmettre\s+fin\s+a\s+mes\s+jours\b"
-    r"|\b(?:envie|veux|voudrais)\s+de?\s*(?:mourir|crever|disparaitre)\b"
-    r"|\bme\s+tuer\b(?!\s+(?:a\s+la\s+tache|au\s+travail))"
-    r"|\bplus\s+envie\s+de\s+vivre\b|\bme\s+(?:foutre|jeter)\s+en\s+l\s+air\b"
+# "mourir de rire", "crever de faim": hyperbole, never a protocol.
+_NOT_HYPERBOLE = (
+    r"(?!\s+(?:de|d)\s+(?:rire|honte|chaud|froid|faim|soif|fatigue|ennui|peur"
+    r"|stress|impatience))"
+)
+_DEATH_WISH = (
+    r"\b(?:envie|j?veux|j?veu|voudrais)\s+(?:de?\s+)?(?:mourir|crever|disparaitre)\b"
+    + _NOT_HYPERBOLE
 )
 _STRICT_SUICIDE = re.compile(
-    r"\bsuicid\w*|\ben\s+finir\b|\bmettre\s+fin\s+a\s+mes\s+jours\b"
-    r"|\b(?:envie|veux|voudrais)\s+de?\s*mourir\b|\bje\s+vais\s+me\s+tuer\b"
-    r"|\bplus\s+envie\s+de\s+vivre\b"
+    r"\bsuicid\w*|\ben\s+finir\b|\bmettre\s+fin\s+a\s+mes\s+jours\b|"
+    + _DEATH_WISH
+    + r"|\bje\s+vais\s+me\s+tuer\b|\bplus\s+envie\s+de\s+vivre\b"
+)
+_SUICIDE = re.compile(
+    _STRICT_SUICIDE.pattern
+    + r"|\b(?:vais|veux|envie\s+de)\s+me\s+tuer\b"
+    + r"|\bme\s+(?:foutre|jeter)\s+en\s+l\s+air\b"
 )
 _VIOLENCE = re.compile(
     r"\bviolen(?:t|te|ts|tes|ce|ces)\b|\bme\s+(?:frappe|bat|tape|cogne|menace)\w*"
     r"|\bm\s+a\s+(?:frappee?|battue?|tapee?|etranglee?|menacee?|violee?)\b"
-    r"|\b(?:frappe|battu|tabasse|viole)e?s?\s+par\b|\bagress\w*"
+    r"|\b(?:frappe|battu|tabasse|viole|agresse)e?s?\s+par\b|\bm\s+a\s+agressee?\b"
     r"|\b(?:des|les|de)\s+coups\b(?!\s+de\s+(?:fil|main|pouce|coeur|soleil|boost))"
     r"|\b(?:il|elle)\s+(?:va|veut)\s+(?:me|nous)\s+tuer\b"
     r"|\b(?:m|nous)\s+(?:a\s+)?enferme\w*"
     r"|\bemprise\b|\bharcel\w*"
 )
 _SHELTER = re.compile(
-    r"\b(?:a\s+la\s+rue|sans\s+abri|sdf|dors?\s+(?:dehors|dans\s+(?:la\s+rue|ma"
+    r"\b(?:(?:suis|sommes|dors|dort|dormons)\s+a\s+la\s+rue|a\s+la\s+rue\s+depuis"
+    r"|sans\s+abri|sdf|dors?\s+(?:dehors|dans\s+(?:la\s+rue|ma"
     r"\s+voiture|la\s+voiture|un\s+parking|une\s+gare))|nulle\s+part\s+ou\s+dormir"
     r"|pas\s+d\s+endroit\s+ou\s+dormir|ou\s+dormir\s+ce\s+soir"
     r"|(?:mis|mise|jete|jetee|vire|viree)\s+dehors|expulse\w*\s+ce\s+soir)\b"
@@ -173,8 +182,11 @@ def situation_types(lead: Mapping[str, Any]) -> list[str]:
     violence = bool(crisis_rules & _VIOLENCE_RULES) or bool(_VIOLENCE.search(text))
     # "il va me tuer" is a threat, not the writer's wish to die: next to violence,
     # only unambiguous suicidal words (or a suicide rule of the lexicon) count.
-    suicide = bool(crisis_rules - _VIOLENCE_RULES) or bool(
-        (_STRICT_SUICIDE if violence else _SUICIDE).search(text)
+    # Words alone count only in a lead the model found in distress: "le PSG va
+    # me tuer" in a football thread is no crisis.
+    troubled = crisis or "distress" in labels
+    suicide = bool(crisis_rules - _VIOLENCE_RULES) or (
+        troubled and bool((_STRICT_SUICIDE if violence else _SUICIDE).search(text))
     )
     danger = bool(crisis_rules & _DANGER_RULES) or bool(_DANGER.search(text))
     if crisis and not (suicide or violence or danger):

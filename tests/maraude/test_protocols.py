@@ -216,3 +216,23 @@ def test_refresh_reproduces_the_committed_amounts(tmp_path):
         date(2026, 12, 6),
     )
     assert (value, effective, checked) == (651.69, date(2026, 4, 1), date(2026, 4, 1))
+
+
+@pytest.mark.parametrize(
+    ("labels", "text", "expected"),
+    [
+        (["distress"], "jveux mourir srx", ["suicide"]),
+        (["distress"], "envie de disparaître", ["suicide"]),
+        (["distress"], "je veux mourir de rire", []),
+        (["distress"], "envie de crever de faim", []),
+        (["distress"], "le PSG va me tuer", []),
+        (["rights"], "je vais me tuer à la tâche", []),
+        (["crisis"], "il va me tuer", ["violence"]),
+        (["crisis"], "il va me tuer, je veux mourir", ["suicide", "violence"]),
+        (["crisis"], "", ["suicide"]),  # a crisis with no danger named
+        (["rights"], "on risque de se retrouver à la rue au printemps", []),
+        (["distress"], "je suis à la rue depuis mardi", ["shelter"]),
+    ],
+)
+def test_situation_types(labels, text, expected):
+    assert situation_types({"labels": labels, "text": text}) == expected
