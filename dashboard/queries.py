@@ -71,8 +71,22 @@ def fts_query(text: str) -> str | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def status_counts(path: str) -> dict[str, int]:
-    return mdb.status_counts(connect(path))
+def status_counts(
+    path: str,
+    *,
+    label: str | None = None,
+    right: str | None = None,
+    platform: str | None = None,
+    search: str = "",
+) -> dict[str, int]:
+    """Leads per status, with the queue's filters."""
+    return mdb.status_counts(
+        connect(path),
+        label=label,
+        right=right,
+        platform=platform,
+        search=fts_query(search),
+    )
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

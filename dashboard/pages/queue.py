@@ -122,7 +122,9 @@ def live_queue() -> None:
                 f"{waiting} signalement(s) transmis à prendre : page « Transmis ».",
                 icon=":material/priority_high:",
             )
-    counts = queries.status_counts(db_path)
+    counts = queries.status_counts(  # the counters follow the filters
+        db_path, label=label, right=right, platform=platform, search=search
+    )
     for col, status in zip(st.columns(len(LEAD_STATUSES)), LEAD_STATUSES, strict=True):
         col.metric(wording.STATUSES[status], counts.get(status, 0))
     size = config.dashboard.page_size

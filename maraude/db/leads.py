@@ -227,22 +227,9 @@ def list_leads(
     else:
         where = [f"l.status IN ({', '.join('?' for _ in statuses)})"]
         params = list(statuses)
-    if label:
-        where.append("EXISTS (SELECT 1 FROM json_each(l.labels) WHERE value = ?)")
-        params.append(label)
-    if right:
-        where.append(
-            "EXISTS (SELECT 1 FROM json_each(l.rights_topics) WHERE value = ?)"
-        )
-        params.append(right)
-    if platform:
-        where.append("p.platform = ?")
-        params.append(platform)
-    if search:
-        where.append(
-            "l.post_id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
-        )
-        params.append(search)
+    more, more_params = _filters(label, right, platform, search)
+    where += more
+    params += more_params
     order, order_params = queue_order(territories)
     sql = (
         "SELECT l.id, l.post_id, l.priority, l.labels, "
@@ -283,9 +270,53 @@ def get_lead(db: Database, lead_id: int) -> dict[str, Any] | None:
     return lead
 
 
-def status_counts(db: Database) -> dict[str, int]:
-    rows = db.execute("SELECT status, count(*) FROM leads GROUP BY status").fetchall()
-    return {status: n for status, n in rows}
+def _filters(
+    label: str | None,
+    right: str | None,
+    platform: str | None,
+    search: str | None,
+) -> tuple[list[str], list[Any]]:
+    """The queue's filters as SQL conditions on ``leads l JOIN posts p``."""
+    where: list[str] = []
+    params: list[Any] = []
+    if label:
+        where.append("EXISTS (SELECT 1 FROM json_each(l.labels) WHERE value = ?)")
+        params.append(label)
+    if right:
+        where.append(
+            "EXISTS (SELECT 1 FROM json_each(l.rights_topics) WHERE value = ?)"
+        )
+        params.append(right)
+    if platform:
+        where.append("p.platform = ?")
+        params.append(platform)
+    if search:
+        where.append(
+            "l.post_id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
+        )
+        params.append(search)
+    return where, params
+
+
+def status_counts(
+    db: Database,
+    *,
+    label: str | None = None,
+    right: str | None = None,
+    platform: str | None = None,
+    search: str | None = None,
+) -> dict[str, int]:
+    """Leads per status, with the queue's filters (the counters follow them)."""
+    where, params = _filters(label, right, platform, search)
+    if not where:
+        rows = db.execute("SELECT status, count(*) FROM leads GROUP BY status")
+        return {status: n for status, n in rows.fetchall()}
+    rows = db.execute(
+        "SELECT l.status, count(*) FROM leads l JOIN posts p ON p.id = l.post_id "
+        f"WHERE {' AND '.join(where)} GROUP BY l.status",
+        params,
+    )
+    return {status: n for status, n in rows.fetchall()}
 
 
 def _expiry(minutes: int) -> tuple[str, str]:
