@@ -78,7 +78,8 @@ def test_crisis_reply_gives_the_numbers_and_still_answers():
         "Bonjour, je suis Camille Martin, éducatrice (Association Passerelle)."
     )
     numbers = text.index("3114")
-    assert "15" in text[numbers:] and "112" in text[numbers:]
+    assert "15" in text[numbers:]
+    assert "112" in text[numbers:]
     answer = text.index(CATALOGUE["rsa"].links[0].url)
     assert numbers < answer  # the protocol woven in, the answer kept (#16)
 
