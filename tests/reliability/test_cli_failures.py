@@ -332,7 +332,7 @@ def test_recheck_without_reddit_access_is_a_clean_error(tmp_path, monkeypatch):
 
     from crawlers import recheck as rc
 
-    def no_token(user_agent):
+    def no_token(user_agent, credentials):
         raise urllib.error.URLError("Name or service not known")
 
     monkeypatch.setattr(rc, "_reddit_token", no_token)
