@@ -113,5 +113,12 @@ def test_scrapy_crawl_of_a_source_of_another_platform_says_which(tmp_path):
     )
     env = dict(os.environ, MARAUDE_SOURCES=str(sources))
     result = scrapy_run("crawl", "reddit", "-a", "source=flux", env=env)
+    assert result.returncode != 0
     assert "scrapy crawl rss -a source=flux" in result.stderr
     assert not Path(env["MARAUDE_DB"]).exists()
+
+
+def test_scrapy_crawl_without_a_source_says_how_to_name_one():
+    result = scrapy_run("crawl", "mastodon", env=dict(os.environ))
+    assert result.returncode != 0
+    assert "scrapy crawl mastodon needs -a source=NAME" in result.stderr
