@@ -20,7 +20,7 @@ raw_id = st.session_state.get("lead_id") or st.query_params.get("lead")
 try:
     lead_id = int(raw_id)
 except (TypeError, ValueError):
-    st.info("Choisissez un lead dans la file d'attente.")
+    st.info("Choisissez un signalement dans la file d'attente.")
     st.stop()
 st.session_state["lead_id"] = lead_id
 st.query_params["lead"] = str(lead_id)
@@ -28,7 +28,7 @@ st.query_params["lead"] = str(lead_id)
 first_view = st.session_state.get("viewed_lead") != lead_id
 lead = parts.attempt(actions.view_lead, db, user, lead_id, record=first_view)
 if lead is None:
-    st.error(f"Le lead {lead_id} n'existe pas (ou plus).")
+    st.error(f"Le signalement {lead_id} n'existe pas (ou plus).")
     st.stop()
 st.session_state["viewed_lead"] = lead_id
 
@@ -45,11 +45,29 @@ elif is_crisis:
 if lead["minor"]:
     st.warning(wording.MINOR_PROTOCOL, icon=":material/child_care:")
 
-st.title(f"Lead {lead_id}")
+st.title(f"Signalement {lead_id}")
 parts.flash()
 
 status = wording.STATUSES.get(lead["status"], lead["status"])
 held_by_me = lead["status"] == "claimed" and lead["claimed_by"] == user["username"]
+if (
+    actions.can_act(user)
+    and not held_by_me
+    and st.button(
+        "Signalement suivant",
+        icon=":material/skip_next:",
+        shortcut="n",
+        help="Prend en charge le premier signalement de la file et l'ouvre.",
+    )
+):  # one click per lead, as from the queue
+    next_id = parts.attempt(actions.next_lead, db, user, config.dashboard.claim_minutes)
+    if next_id is None:
+        st.info("Aucun signalement à prendre pour l'instant.")
+    else:
+        queries.clear()
+        st.session_state["lead_id"] = next_id
+        st.session_state["flash"] = "Signalement pris en charge."
+        st.rerun()
 if lead["status"] == "claimed" and not held_by_me:
     until = french.clock(lead["claim_expires_at"]) if lead["claim_expires_at"] else ""
     status += f" par {lead['claimed_by']}" + (f" jusqu'à {until}" if until else "")
@@ -118,7 +136,9 @@ if (
         "Prendre en charge", type="primary", icon=":material/front_hand:", shortcut="p"
     )
 ):
-    parts.run_action("Lead pris en charge.", actions.claim, db, user, lead_id, minutes)
+    parts.run_action(
+        "Signalement pris en charge.", actions.claim, db, user, lead_id, minutes
+    )
     st.rerun()
 
 if held_by_me:
@@ -148,7 +168,9 @@ if held_by_me:
         )
         st.rerun()
     if cols[2].button("Relâcher", icon=":material/undo:", shortcut="l"):
-        parts.run_action("Lead remis dans la file.", actions.release, db, user, lead_id)
+        parts.run_action(
+            "Signalement remis dans la file.", actions.release, db, user, lead_id
+        )
         st.rerun()
 followup_parts.lead_actions(db, user, lead)  # transmit, seniors, outcome (#16)
 

@@ -29,16 +29,16 @@ st.title("File d'attente")
 parts.flash()
 
 if actions.can_act(user) and st.button(
-    "Lead suivant", type="primary", icon=":material/play_arrow:", shortcut="n"
+    "Signalement suivant", type="primary", icon=":material/play_arrow:", shortcut="n"
 ):
     minutes = config.dashboard.claim_minutes
     lead_id = parts.attempt(actions.next_lead, db, user, minutes)
     if lead_id is None:
-        st.info("Aucun lead à prendre pour l'instant.")
+        st.info("Aucun signalement à prendre pour l'instant.")
     else:
         queries.clear()
         st.session_state["lead_id"] = lead_id
-        st.session_state["flash"] = "Lead pris en charge."
+        st.session_state["flash"] = "Signalement pris en charge."
         st.switch_page(LEAD_PAGE)
 
 with st.expander("Filtres et recherche", icon=":material/filter_list:"):
@@ -139,7 +139,7 @@ def live_queue() -> None:
         territories=territories,
     )
     if not leads:
-        st.info("Aucun lead ouvert ne correspond.")
+        st.info("Aucun signalement ouvert ne correspond.")
     for lead in leads:
         row(lead)
 

@@ -38,7 +38,7 @@ def test_nothing_is_visible_before_signing_in(app, leads):
     page = " ".join(shown(at))
     assert "Se connecter" in page
     assert not any(text in page for text in POST_TEXTS)
-    assert "Lead suivant" not in page
+    assert "Signalement suivant" not in page
 
 
 def test_pages_cannot_be_opened_before_signing_in(app, leads):
@@ -74,7 +74,7 @@ def test_a_wrong_password_is_refused_audited_and_slowed(app, leads, db, sleeps):
     sign_in(at, "alice", "still not it")
     assert not at.exception
     assert "incorrect" in at.error[0].value
-    assert "Lead suivant" not in " ".join(shown(at))
+    assert "Signalement suivant" not in " ".join(shown(at))
     failed = audit_rows(db, "sign_in_failed")
     assert [json.loads(r["detail"])["consecutive"] for r in failed] == [2, 1]
     assert sleeps == [0.5]  # the second attempt waited its turn
@@ -90,7 +90,7 @@ def test_an_idle_session_is_signed_out(app, leads, db):
     at.session_state[auth.SESSION_KEY] = "alice"
     at.session_state[auth.ACTIVE_KEY] = time.monotonic() - 31 * 60
     at.run()
-    assert "Lead suivant" not in " ".join(shown(at))  # idle 31 minutes: out
+    assert "Signalement suivant" not in " ".join(shown(at))  # idle 31 minutes: out
     assert "expiré" in at.warning[0].value
     assert audit_rows(db, "session_expired")[0]["username"] == "alice"
 
@@ -99,7 +99,7 @@ def test_a_disabled_account_is_refused(app, leads, db):
     db.execute("UPDATE users SET disabled = 1 WHERE username = 'alice'")
     at = app("alice")
     assert at.error
-    assert "Lead suivant" not in " ".join(shown(at))
+    assert "Signalement suivant" not in " ".join(shown(at))
     detail = json.loads(audit_rows(db, "sign_in_failed")[0]["detail"])
     assert detail["reason"] == "disabled"
 
@@ -129,9 +129,9 @@ def test_the_queue_lists_crisis_first_with_a_red_marker(app, leads):
 
 def test_next_lead_claims_the_top_lead_and_opens_it(app, leads, db):
     at = app("alice")
-    next(b for b in at.button if b.label == "Lead suivant").click().run()
+    next(b for b in at.button if b.label == "Signalement suivant").click().run()
     assert not at.exception
-    assert at.title[0].value == f"Lead {leads['crisis']}"
+    assert at.title[0].value == f"Signalement {leads['crisis']}"
     lead = mdb.get_lead(db, leads["crisis"])
     assert (lead["status"], lead["claimed_by"]) == ("claimed", "alice")
     assert audit_rows(db, "claim")[0]["object_id"] == str(leads["crisis"])
@@ -141,9 +141,9 @@ def test_next_lead_on_an_empty_queue_says_so(app, leads, db):
     for lead_id in leads.values():
         mdb.claim_lead(db, lead_id, "bob")
     at = app("alice")
-    next(b for b in at.button if b.label == "Lead suivant").click().run()
+    next(b for b in at.button if b.label == "Signalement suivant").click().run()
     assert not at.exception
-    assert at.info[0].value == "Aucun lead à prendre pour l'instant."
+    assert at.info[0].value == "Aucun signalement à prendre pour l'instant."
     assert at.title[0].value == "File d'attente"
     at.run()
     assert not at.success
@@ -152,7 +152,7 @@ def test_next_lead_on_an_empty_queue_says_so(app, leads, db):
 def test_open_button_switches_to_the_lead(app, leads):
     at = app("alice")
     at.button(key=f"open_{leads['rights']}").click().run()
-    assert at.title[0].value == f"Lead {leads['rights']}"
+    assert at.title[0].value == f"Signalement {leads['rights']}"
 
 
 def test_search_and_filters_narrow_the_queue(app, leads):
@@ -263,7 +263,7 @@ def test_a_lead_opens_from_the_query_parameter(app, leads):
     at = app("alice")
     at.query_params["lead"] = str(leads["minor"])
     at.switch_page("pages/lead.py").run()
-    assert at.title[0].value == f"Lead {leads['minor']}"
+    assert at.title[0].value == f"Signalement {leads['minor']}"
 
 
 def test_a_lead_someone_else_holds_says_who(app, leads, db):
@@ -310,7 +310,7 @@ def test_claim_then_reply_stores_the_reply(app, leads, db):
 
 def test_a_moderator_reads_but_cannot_act(app, leads):
     at = app("mod")
-    assert "Lead suivant" not in " ".join(shown(at))
+    assert "Signalement suivant" not in " ".join(shown(at))
     open_lead(at, leads["rights"])
     assert not at.exception
     assert not [b for b in at.button if b.label == "Prendre en charge"]
@@ -322,3 +322,16 @@ def test_every_seeded_lead_renders(app, leads, name):
     at = app("alice")
     open_lead(at, leads[name])
     assert not at.exception
+
+
+def test_the_lead_page_takes_the_next_lead_in_one_click(app, leads, db):
+    """After a reply, "Signalement suivant" claims and opens the next one (#16)."""
+    at = app("alice")
+    at.session_state["lead_id"] = leads["hostile"]
+    at.switch_page("pages/lead.py")
+    at.run()
+    next(b for b in at.button if b.label == "Signalement suivant").click().run()
+    assert not at.exception
+    assert at.title[0].value == f"Signalement {leads['crisis']}"  # the top one
+    assert mdb.get_lead(db, leads["crisis"])["claimed_by"] == "alice"
+    assert not [b for b in at.button if b.label == "Signalement suivant"]  # held

@@ -95,7 +95,7 @@ def test_sign_in_claim_the_top_lead_and_reply(served, tmp_path):
         page.get_by_role("button", name="Se connecter").click()
         expect(page.get_by_text("CRISE").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(tmp_path / "queue.png"))
-        page.get_by_role("button", name="Lead suivant").click()
+        page.get_by_role("button", name="Signalement suivant").click()
         expect(page.get_by_text("3114").first).to_be_visible(timeout=30_000)
         page.get_by_role("button", name="J'ai répondu").click()
         expect(page.get_by_text("Réponse enregistrée.")).to_be_visible(timeout=30_000)

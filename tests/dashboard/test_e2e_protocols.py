@@ -34,7 +34,7 @@ def test_a_violence_post_gets_17_and_3919_and_no_3114(served):  # noqa: F811
         page.get_by_label("Identifiant").fill("alice")
         page.get_by_label("Mot de passe").fill(PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
-        page.get_by_role("button", name="Lead suivant").click()
+        page.get_by_role("button", name="Signalement suivant").click()
         draft = page.get_by_label("Votre réponse")
         expect(draft).to_be_visible(timeout=30_000)
         text = draft.input_value()
