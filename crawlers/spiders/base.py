@@ -76,6 +76,8 @@ class SourceSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        if args and "source" not in kwargs:
+            kwargs["source"], args = args[0], args[1:]
         standalone = not isinstance(kwargs.get("source"), Source)
         lock = ExitStack()
         if standalone:  # scrapy crawl PLATFORM -a source=NAME (Scrapy, scrapyd)
