@@ -239,7 +239,8 @@ def alert_line(crises: list[dict[str, Any]]) -> str:
     """The seniors' banner: every crisis lead left unclaimed, with its wait."""
     items = [
         # platform is outside text (an import file sets it): escaped, never markdown
-        f"lead {c['id']} ({md_escape(c['platform'], 40)}, {c['age_minutes']} min)"
+        f"signalement {c['id']} ({md_escape(c['platform'], 40)}, "
+        f"{c['age_minutes']} min)"
         for c in crises
     ]
     return (

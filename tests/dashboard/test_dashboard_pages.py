@@ -269,7 +269,7 @@ def test_the_retention_policy_is_shown_with_the_purge_command(app, leads):
 def test_seniors_see_unclaimed_crises_in_a_red_banner(app, rich):
     at = app("sam")
     assert "sans prise en charge" in at.error[0].value
-    assert f"lead {rich['crisis']}" in at.error[0].value
+    assert f"signalement {rich['crisis']}" in at.error[0].value
     assert not app("alice").error
 
 
