@@ -241,6 +241,9 @@ def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -
                 reference,
             )
             st.rerun()
+    if not requests:  # an empty table reads "empty"
+        st.caption("Aucune demande de désinscription enregistrée.")
+        return
     st.dataframe(
         [
             {
