@@ -21,7 +21,7 @@ from maraude.catalogue_common import (
 )
 from maraude.places import check_directory
 from maraude.rights import CONTRACT_RIGHT_IDS, Right, check_right_file, read_right
-from maraude.templates import check_templates
+from maraude.template_checks import check_templates
 
 
 def check_catalogue(

@@ -38,7 +38,6 @@ from maraude.protocols import PROTOCOLS, Protocol, fold, protocols_for
 from maraude.rights import (
     TEMPLATES_DIR,
     Amount,
-    Issue,
     Right,
     format_amount,
     load_catalogue,
@@ -326,19 +325,7 @@ def _energy_also(
     return missing
 
 
-# --- checks ------------------------------------------------------------------
+# --- checks (in maraude/template_checks.py) -----------------------------------
 
 SAMPLE_WORKER = {"name": "Camille Exemple", "role": "éducatrice"}
 SAMPLE_ORGANISATION = {"name": "Association Exemple"}
-
-
-def check_templates(
-    catalogue: Mapping[str, Right],
-    folder: Path = TEMPLATES_DIR,
-    places: Path | None = PLACES_DIR,
-) -> list[Issue]:
-    """Every situation template rendered for every right, with and without a
-    place (see :func:`maraude.template_checks.check_templates`)."""
-    from maraude.template_checks import check_templates as check
-
-    return check(catalogue, folder, places)

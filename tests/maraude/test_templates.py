@@ -10,13 +10,13 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from maraude.errors import ConfigError
 from maraude.places import resolve_place
 from maraude.rights import TEMPLATES_DIR, load_catalogue
+from maraude.template_checks import check_templates
 from maraude.templates import (
     EXTRA_WORDS,
     MAX_WORDS,
     SAMPLE_ORGANISATION,
     SAMPLE_WORKER,
     SITUATIONS,
-    check_templates,
     choose_situation,
     count_words,
     next_step,
