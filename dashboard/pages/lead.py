@@ -96,7 +96,7 @@ with st.expander("Pourquoi ce message est remonté"):
     scores = lead["scores"]
     cols = st.columns(3)
     for col, key in zip(cols, ("distress", "crisis", "rights"), strict=True):
-        col.metric(wording.LABELS[key], f"{scores.get(key, 0):.0%}")
+        col.metric(wording.LABELS[key], wording.percent(scores.get(key, 0)))
     names = {r: right.short_name for r, right in queries.catalogue().items()}
     lines = french.explanation_sentences(lead["explanation"], names)
     if lines:
