@@ -22,11 +22,7 @@ def facts(lead: dict[str, Any], catalogue: dict[str, Any]) -> str:
     if lead.get("outcome"):
         status += f" · suite : {OUTCOME_NAMES.get(lead['outcome'], lead['outcome'])}"
     parts = [
-        ", ".join(wording.LABELS.get(x, x) for x in lead["labels"]),
-        ", ".join(
-            catalogue[r].short_name if r in catalogue else r
-            for r in lead["rights_topics"]
-        ),
+        *wording.lead_topics(lead, catalogue),
         f"{lead['platform']} · {lead['source']}",
         status,
         f"modifié {wording.age(lead['updated_at'])}",

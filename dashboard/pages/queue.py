@@ -93,11 +93,7 @@ def row(lead: dict) -> None:
                         " (expiré)" if expired else f" jusqu'à {french.clock(until)}"
                     )
             facts = [
-                ", ".join(wording.LABELS.get(x, x) for x in lead["labels"]),
-                ", ".join(
-                    catalogue[r].short_name if r in catalogue else r
-                    for r in lead["rights_topics"]
-                ),
+                *wording.lead_topics(lead, catalogue),
                 f"{lead['platform']} · {lead['source']}",
                 f"dépt {lead['departement']}" if lead.get("departement") else "",
                 wording.age(lead["created_at"]),

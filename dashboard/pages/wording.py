@@ -108,6 +108,17 @@ def age(iso: str | None, now: datetime | None = None) -> str:
     return f"il y a {minutes // 1440} j"
 
 
+def lead_topics(lead: dict[str, Any], catalogue: dict[str, Right]) -> list[str]:
+    """A lead's labels and rights in French, as two comma-separated lines."""
+    return [
+        ", ".join(LABELS.get(x, x) for x in lead["labels"]),
+        ", ".join(
+            catalogue[r].short_name if r in catalogue else r
+            for r in lead["rights_topics"]
+        ),
+    ]
+
+
 def excerpt(lead: dict[str, Any], length: int = 220) -> str:
     """Title and text on one line, cut at ``length`` characters."""
     text = " ".join(
