@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from parsel import Selector
+from parsel import Selector, SelectorList
 
 MAX_TEXT_CHARS = 20_000
 QUOTE_ATTRIBUTED = "@[user] a écrit :"
@@ -200,6 +200,21 @@ def _has_attribution(el: Any) -> bool:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def attr(sel: Selector | SelectorList[Any], name: str) -> str | None:
+    """One attribute of an element (a list's first), read on its own.
+
+    ``Selector.attrib`` builds a dict of every attribute and raises on one whose
+    name holds a control character; a hostile page must not stop the parser.
+    """
+    if isinstance(sel, SelectorList):
+        if not sel:
+            return None
+        sel = sel[0]
+    getter = getattr(sel.root, "get", None)  # an lxml element; text nodes have none
+    value = getter(name) if getter is not None else None
+    return value if isinstance(value, str) else None
 
 
 def clean_str(value: str) -> str:

@@ -57,7 +57,7 @@ from crawlers.spiders.forum_engines import (
     select,
     thread_id,
 )
-from crawlers.text import iso_date
+from crawlers.text import attr, iso_date
 
 MAX_POST_HTML = 1_000_000  # characters of one post's HTML; more is an error
 _PAGE_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
@@ -249,7 +249,7 @@ class ForumSpider(SourceSpider):
         href = first_string(post, self.engine.permalink)
         if href:
             return self._link(page, href)
-        anchor = post.attrib.get("id")
+        anchor = attr(post, "id")
         return f"{page_url}#{anchor}" if anchor else page_url
 
     def _parse_thread_list(self, page: TextResponse) -> Iterator[scrapy.Request]:
@@ -280,7 +280,7 @@ class ForumSpider(SourceSpider):
         if not rows:
             rows = [(link, None) for link in select(page, self.engine.thread_link)]
         for link, row in rows:
-            href = link.attrib.get("href")
+            href = attr(link, "href")
             if not href:
                 continue
             url = self._link(page, href)

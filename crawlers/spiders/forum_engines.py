@@ -22,6 +22,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from parsel import Selector, SelectorList
 
+from crawlers.text import attr
+
 Css = tuple[str, ...]
 REQUIRED = ("thread_link", "post", "author", "text", "date", "next_page")
 SESSION_PARAMS = frozenset({"s", "sid", "phpsessid", "sessionid", "osCsid"})
@@ -275,7 +277,7 @@ def post_id(post: Selector, engine: Engine) -> str | None:
     """The post's own id (its digits): from the engine's selectors, the post's
     attributes, or the first inner element with an id such as ``msg_123``."""
     candidates = [first_string(post, engine.post_id)] if engine.post_id else []
-    candidates += [post.attrib.get(a) for a in POST_ID_ATTRS]
+    candidates += [attr(post, a) for a in POST_ID_ATTRS]
     candidates += post.css("[id]::attr(id)").getall()[:3]
     for value in candidates:
         match = _DIGITS.search(value or "")

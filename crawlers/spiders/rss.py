@@ -32,7 +32,7 @@ from scrapy.http import Response
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
-from crawlers.text import iso_date
+from crawlers.text import attr, iso_date
 
 MAX_ENTRY_CHARS = 1_000_000  # characters of one entry's HTML; more is an error
 FEED_ROOTS = {"rss", "feed", "RDF"}
@@ -214,7 +214,7 @@ def _parse_text(entry: Selector) -> tuple[str, bool]:
         node = entry.xpath(name)
         if not node:
             continue
-        kind = (node.attrib.get("type") or "html").lower()
+        kind = (attr(node, "type") or "html").lower()
         if kind == "xhtml":
             return "".join(node.xpath("*/node()").getall()), True
         value = node.xpath("string()").get("")

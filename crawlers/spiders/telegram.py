@@ -29,7 +29,7 @@ from scrapy.http import Response, TextResponse
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
-from crawlers.text import iso_date
+from crawlers.text import attr, iso_date
 
 DEFAULT_BASE_URL = "https://t.me"
 MESSAGE = ".tgme_widget_message[data-post]"
@@ -99,7 +99,7 @@ class TelegramSpider(SourceSpider):
             return
         self.checkpoint(channel, before)
         messages = list(reversed(response.css(MESSAGE)))  # newest first
-        orders = [_message_number(m.attrib["data-post"]) for m in messages]
+        orders = [_message_number(attr(m, "data-post") or "") for m in messages]
         more = response.css(MORE).get()
         keep, cursor = self.walk(channel).page(orders, more if more else None)
         for message, kept in zip(messages, keep, strict=True):
@@ -114,8 +114,8 @@ class TelegramSpider(SourceSpider):
             yield self._request(channel, str(cursor))
 
     def _parse_message(self, message: Selector, channel: str) -> PostItem | None:
-        native_id = message.attrib["data-post"]
-        if "service_message" in message.attrib.get("class", ""):
+        native_id = attr(message, "data-post") or ""
+        if "service_message" in (attr(message, "class") or ""):
             return None
         text = self._parse_text(message)
         if not text:

@@ -240,3 +240,15 @@ def test_the_authors_words_are_not_boilerplate(line):
 )
 def test_engine_boilerplate_markup_is_dropped(engine, markup):
     assert text(f"<p>le dossier est parti</p>{markup}") == "le dossier est parti"
+
+
+def test_attr_reads_one_attribute_beside_a_malformed_one():
+    from parsel import Selector
+
+    from crawlers.text import attr
+
+    page = Selector(text='<div class="m" data-post="c/127"\x01 data-view="x">a</div>')
+    (div,) = page.css("div.m")
+    assert attr(div, "data-post") == "c/127"
+    assert attr(page.css("div.m"), "class") == "m"
+    assert attr(page.css("span"), "id") is None
