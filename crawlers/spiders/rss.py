@@ -161,13 +161,14 @@ def _feed(body: bytes) -> Selector | None:
     """The feed as an XML selector without namespaces, or None if not a feed."""
     try:
         sel = Selector(body=body, type="xml")
+        # A namespace holding a lone surrogate (``&#xd83d;``) parses, then
+        # raises UnicodeDecodeError (a ValueError) when the tag is read.
+        tag = getattr(sel.root, "tag", None)
+        if not isinstance(tag, str) or tag.rsplit("}", 1)[-1] not in FEED_ROOTS:
+            return None
+        sel.remove_namespaces()
     except (ValueError, TypeError):
         return None
-    root = sel.root
-    tag = getattr(root, "tag", None)
-    if not isinstance(tag, str) or tag.rsplit("}", 1)[-1] not in FEED_ROOTS:
-        return None
-    sel.remove_namespaces()
     return sel
 
 
