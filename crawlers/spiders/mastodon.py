@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlencode, urlparse
 
@@ -30,6 +29,7 @@ from scrapy.http import Response
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
+from crawlers.text import iso_date
 
 LIMIT = 40  # the API's maximum page size
 LATE_MARGIN_MS = 15 * 60 * 1000  # how far back late-federated statuses are sought
@@ -157,7 +157,7 @@ class MastodonSpider(SourceSpider):
             text=str(status.get("content") or ""),
             html=True,
             author=self._parse_author(account),
-            created_at=_iso(status.get("created_at")),
+            created_at=iso_date(status.get("created_at")),
             parent_native_id=_str_or_none(status.get("in_reply_to_id")),
             lang=status.get("language") or None,
         )
@@ -193,12 +193,3 @@ def _next_max_id(response: Response) -> str | None:
 
 def _str_or_none(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
-
-
-def _iso(value: Any) -> str | None:
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

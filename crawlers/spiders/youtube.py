@@ -41,6 +41,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawlers.env import YOUTUBE_API_KEY, credential
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, load_json
+from crawlers.text import iso_date
 
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 KEY_ENV = YOUTUBE_API_KEY  # a setting, filled from the variable of that name
@@ -313,7 +314,7 @@ class YoutubeSpider(SourceSpider):
             text=text,
             url=f"https://{SITE}/watch?{urlencode({'v': video, 'lc': native_id})}",
             author=str(author).lstrip("@") if author else None,
-            created_at=_iso(snippet.get("publishedAt")),
+            created_at=iso_date(snippet.get("publishedAt")),
             parent_native_id=snippet.get("parentId") or None,
             thread_title=self.titles.get(video),
         )
@@ -329,18 +330,9 @@ class YoutubeSpider(SourceSpider):
 def _published(thread: Any) -> str | None:
     """The order key of a thread: its comment's publication time (ISO, UTC)."""
     try:
-        return _iso(thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"])
+        return iso_date(thread["snippet"]["topLevelComment"]["snippet"]["publishedAt"])
     except (TypeError, KeyError):
         return None
-
-
-def _iso(value: Any) -> str | None:
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _pacific_day() -> str:
