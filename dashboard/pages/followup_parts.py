@@ -31,13 +31,7 @@ def facts(lead: dict[str, Any], catalogue: dict[str, Any]) -> str:
 
 
 def badges(lead: dict[str, Any]) -> None:
-    level = lead.get("crisis_level")
-    if level == "sure":
-        st.badge("CRISE", icon=":material/emergency:", color="red")
-    elif level == "possible":
-        st.badge("CRISE possible", icon=":material/help:", color="orange")
-    if lead["minor"]:
-        st.badge("mineur·e", color="orange")
+    parts.crisis_badges(lead)
 
 
 def last_escalation(lead: dict[str, Any]) -> str | None:

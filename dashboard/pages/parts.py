@@ -95,3 +95,14 @@ def also_seen(lead: dict[str, Any]) -> None:
             st.link_button(md_escape(place), copy["url"], icon=":material/open_in_new:")
         else:
             st.text(place)
+
+
+def crisis_badges(lead: dict[str, Any]) -> None:
+    """The crisis level (sure, possible) and minor badges of a lead."""
+    level = lead.get("crisis_level")
+    if level == "sure":
+        st.badge("CRISE", icon=":material/emergency:", color="red")
+    elif level == "possible":
+        st.badge("CRISE possible", icon=":material/help:", color="orange")
+    if lead["minor"]:
+        st.badge("mineur·e", color="orange")

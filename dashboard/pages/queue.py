@@ -65,13 +65,7 @@ def row(lead: dict) -> None:
     with st.container(border=True):
         left, right_col = st.columns([5, 1], vertical_alignment="center")
         with left:
-            level = lead.get("crisis_level")
-            if level == "sure":
-                st.badge("CRISE", icon=":material/emergency:", color="red")
-            elif level == "possible":
-                st.badge("CRISE possible", icon=":material/help:", color="orange")
-            if lead["minor"]:
-                st.badge("mineur·e", color="orange")
+            parts.crisis_badges(lead)
             if (late := overdue_hours(lead, TARGETS)) is not None:
                 st.badge(
                     "délai de réponse dépassé de "

@@ -10,18 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from maraude.db.followup import STATUS_NAMES
 from maraude.inert import md_escape
 from maraude.rights import Amount, Right
 
 LABELS = {"crisis": "crise", "distress": "détresse", "rights": "droits"}
-STATUSES = {
-    "new": "nouveau",
-    "claimed": "pris en charge",
-    "replied": "répondu",
-    "not_relevant": "non pertinent",
-    "escalated": "transmis",
-    "closed": "clos",
-}
+STATUSES = STATUS_NAMES  # one French naming, shared with the core's messages
 
 CRISIS_REVIEW = (
     "**Crise possible, à vérifier en premier.** Le modèle n'est pas sûr : "

@@ -50,8 +50,8 @@ def _rows(
     return rows
 
 
-#: Statuses as the dashboard names them, for error messages.
-_STATUS_FR = {
+#: Lead statuses in French, as the dashboard and its error messages name them.
+STATUS_NAMES = {
     "new": "nouveau",
     "claimed": "pris en charge",
     "replied": "répondu",
@@ -69,7 +69,7 @@ def _fail(db: Database, lead_id: int, wanted: str) -> None:
         raise ClaimError(f"Le signalement {lead_id} n'existe pas.")
     holder = f" ({row[1]})" if row[1] and row[0] == "claimed" else ""
     raise ClaimError(
-        f"Le signalement {lead_id} est {_STATUS_FR.get(row[0], row[0])}{holder} : "
+        f"Le signalement {lead_id} est {STATUS_NAMES.get(row[0], row[0])}{holder} : "
         f"{wanted}. "
         "Rechargez la page pour voir son état actuel."
     )
