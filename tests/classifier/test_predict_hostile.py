@@ -134,7 +134,7 @@ def test_a_line_of_exactly_the_limit_is_read():
 
 
 def test_the_cli_exits_1_after_every_good_line(monkeypatch):
-    from maraude import commands
+    from maraude.cli import commands
 
     monkeypatch.setattr(commands, "load_model", lambda *a, **k: StubModel())
     invalid_utf8 = b'{"text": "caf\xe9"}'

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from maraude.cli_common import (
+from maraude.cli.common import (
     config_of,
     db_option,
     handle_errors,
@@ -74,7 +74,7 @@ def recheck(ctx: click.Context, db_path: str | None, sources_file: str | None) -
     Example:
       maraude recheck --db maraude.db
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     result = commands.recheck_leads(config_of(ctx), db_path, sources_file)
     click.echo(

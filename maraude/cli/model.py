@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from maraude.cli_common import (
+from maraude.cli.common import (
     F,
     config_of,
     db_option,
@@ -32,7 +32,7 @@ def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> 
     Example:
       maraude classify --db maraude.db
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     config = config_of(ctx)
     database = open_db_path(db_path)
@@ -58,7 +58,7 @@ def predict(ctx: click.Context, model_dir: str | None) -> None:
     Example:
       echo '{"id": "a", "text": "je sais pas si j ai droit au rsa"}' | maraude predict
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     model = commands.load_model(config_of(ctx), model_dir)
     from classifier.run import predict_stream
@@ -157,7 +157,7 @@ def train(
       maraude train --data dreaddit-train.csv --text-col text --label-col label \\
         --label distress --held-out-share 0 --out /tmp/dreaddit-model
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     _check_mapping(text_col, label_col, label_name)
     path = commands.train_model(
@@ -218,7 +218,7 @@ def evaluate(
       maraude evaluate --data dreaddit-test.csv --text-col text --label-col label \\
         --label distress --model /tmp/dreaddit-model
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     _check_mapping(text_col, label_col, label_name)
     from classifier.evaluate import evaluate as run_evaluation

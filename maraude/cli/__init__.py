@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from maraude import __version__
-from maraude.cli_common import (
+from maraude.cli.common import (
     CONTEXT,
     config_of,
     db_option,
@@ -83,7 +83,7 @@ def crawl(
       export MARAUDE_SECRET=$(python -c 'import secrets; print(secrets.token_hex(32))')
       maraude crawl --db maraude.db --sources config/sources.toml --source flux-exemple
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     config = config_of(ctx)
     results = commands.crawl(config, db_path, sources_file, only)
@@ -120,7 +120,7 @@ def leads(db_path: str | None, limit: int, statuses: tuple[str, ...], fmt: str) 
       maraude leads --db maraude.db --limit 10 --format json
     """
     from maraude import db
-    from maraude.commands import format_leads_table
+    from maraude.cli.commands import format_leads_table
 
     database = open_db_path(db_path)
     rows = db.list_leads(database, statuses=statuses or db.OPEN_STATUSES, limit=limit)
@@ -164,7 +164,7 @@ def dashboard(ctx: click.Context, db_path: str | None, port: int | None) -> None
     Example:
       maraude dashboard --db maraude.db --port 8501
     """
-    from maraude import commands
+    from maraude.cli import commands
     from maraude.config import resolve_db_path
 
     config = config_of(ctx)
@@ -209,7 +209,7 @@ def demo(
     Example:
       maraude demo --db /tmp/demo.db --port 8502 --no-browser
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     commands.run_demo(
         config_of(ctx),
@@ -242,7 +242,7 @@ def import_(ctx: click.Context, db_path: str | None, file: str, source: str) -> 
     Example:
       maraude import zeeschuimer-tiktok.ndjson --source tiktok-manual --db maraude.db
     """
-    from maraude import commands
+    from maraude.cli import commands
 
     result = commands.import_posts(config_of(ctx), Path(file), source, db_path)
     click.echo(
@@ -315,7 +315,8 @@ def schedule(
 
 def _register() -> None:
     """Add the commands that live in their own modules (cheap imports, no stage)."""
-    from maraude import cli_admin, cli_model
+    from maraude.cli import admin as cli_admin
+    from maraude.cli import model as cli_model
 
     for command in (
         cli_model.classify,
