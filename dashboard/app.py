@@ -16,7 +16,7 @@ from typing import NoReturn
 import streamlit as st
 
 from dashboard import auth, queries, sessions
-from dashboard.pages import wording
+from dashboard.widgets import wording
 from maraude.db import is_demo
 from maraude.errors import MaraudeError
 

@@ -8,7 +8,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import charts, followup_parts, french, parts, wording
+from dashboard.widgets import charts, followup_parts, french, parts, wording
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from dashboard import label_actions, queries
-from dashboard.pages import label_parts, parts, wording
+from dashboard.widgets import label_parts, parts, wording
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from dashboard import admin_actions, queries
-from dashboard.pages import admin_parts, parts, wording
+from dashboard.widgets import admin_parts, parts, wording
 from maraude.templates import organisation_missing
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import followup_parts, parts, wording
+from dashboard.widgets import followup_parts, parts, wording
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import followup_parts, french, parts, simulation_parts, wording
+from dashboard.widgets import followup_parts, french, parts, simulation_parts, wording
 from maraude.db import now_iso
 from maraude.protocols import protocols_for
 from maraude.templates import organisation_missing, render_reply

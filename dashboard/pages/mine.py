@@ -8,7 +8,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import followup_parts, parts
+from dashboard.widgets import followup_parts, parts
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import logging
 import streamlit as st
 
 from dashboard import actions, auth, queries
-from dashboard.pages import french, parts, wording
+from dashboard.widgets import french, parts, wording
 from maraude.db import LEAD_STATUSES, now_iso
 from maraude.db.users import user_territories
 from maraude.targets import overdue_hours, target_hours

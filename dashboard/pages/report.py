@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import actions, queries
-from dashboard.pages import parts, wording
+from dashboard.widgets import parts, wording
 from maraude.db import report
 from maraude.places import departement_names
 from maraude.targets import target_hours

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dashboard.pages import charts, french
+from dashboard.widgets import charts, french
 
 
 def days_ago(n: int) -> str:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from dashboard.pages import label_parts
+from dashboard.widgets import label_parts
 from maraude import db as mdb
 from tests.dashboard.dashboard_seed import HOSTILE, POSTS, elements
 

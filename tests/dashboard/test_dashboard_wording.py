@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from dashboard.pages import wording
+from dashboard.widgets import wording
 from maraude.rights import Amount, load_catalogue
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

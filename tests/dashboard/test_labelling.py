@@ -181,7 +181,7 @@ def test_every_form_of_non_recours_can_be_labelled(db):
     """The four forms of contracts.md, non_proposition included, are accepted
     as they are and named in French on the label page."""
     from classifier.dataset import FORMS as MODEL_FORMS
-    from dashboard.pages.wording import FORMS as SHOWN
+    from dashboard.widgets.wording import FORMS as SHOWN
     from maraude.db.labelling import FORMS
 
     assert FORMS == MODEL_FORMS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.pages import wording
+from dashboard.widgets import wording
 from maraude.rights import format_amount, load_catalogue
 from tests.dashboard.dashboard_seed import elements
 

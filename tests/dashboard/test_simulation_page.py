@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dashboard.pages import simulation_parts
+from dashboard.widgets import simulation_parts
 from maraude.config import PROJECT_ROOT
 from tests.dashboard.dashboard_seed import elements
 

@@ -11,7 +11,7 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard.pages.wording import number
+from dashboard.widgets.wording import number
 from maraude.config import Config
 from maraude.simulation import INSTALL_HINT, SimulationClient, SimulationError
 

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from dashboard import label_actions
-from dashboard.pages import parts, wording
+from dashboard.widgets import parts, wording
 from maraude.rights import Right
 
 BATCH = "label_batch"

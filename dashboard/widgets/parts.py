@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import queries
-from dashboard.pages.wording import is_web_url, latest_amounts
+from dashboard.widgets.wording import is_web_url, latest_amounts
 from maraude.errors import MaraudeError
 from maraude.inert import md_escape
 from maraude.protocols import Protocol

@@ -14,8 +14,8 @@ import streamlit as st
 from sqlite_utils import Database
 
 from dashboard import admin_actions as admin
-from dashboard.pages import french, parts, wording
 from dashboard.queries import PLATFORMS
+from dashboard.widgets import french, parts, wording
 from maraude.config import Config
 from maraude.db import CHANNELS, ROLES
 from maraude.inert import csv_cell

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import actions
 from dashboard.actions import OUTCOME_NAMES
-from dashboard.pages import parts, wording
+from dashboard.widgets import parts, wording
 
 LEAD_PAGE = "pages/lead.py"
 
