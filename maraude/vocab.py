@@ -1,0 +1,104 @@
+"""The one vocabulary of Maraude: every shared list lives here, nowhere else.
+
+Labels, forms, crisis levels, lead statuses, roles and the permission of each
+action, dashboard pages and who sees them, platforms, forum engines. The
+database schema, the classifier, the crawlers, the CLI's ``click.Choice`` lists
+and the dashboard derive theirs from this module; ``tests/test_vocab.py``
+checks that the spider registry, the source schema and the database agree with
+it. The names are those of ``docs/contracts.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Roles and permissions -------------------------------------------------
+
+#: Dashboard and CLI roles, least to most powerful (contracts.md, users).
+ROLES: Final = ("worker", "senior", "moderator", "admin")
+
+_ALL: Final = frozenset(ROLES)
+_ACT: Final = frozenset({"worker", "senior", "admin"})
+_SENIOR: Final = frozenset({"senior", "admin"})
+_LABEL: Final = frozenset({"moderator", "admin"})
+_ADJUDICATE: Final = frozenset({"senior", "moderator", "admin"})
+_ADMIN: Final = frozenset({"admin"})
+
+#: Each action, with the roles allowed to do it. The operations layer checks
+#: it (and audits a refusal); pages are offered from it (:data:`PAGE_ACTION`).
+PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    # reading
+    "view": _ALL,
+    "page_view": _ALL,
+    "activity_view": _ALL,
+    # the desk: one worker's lead
+    "claim": _ACT,
+    "release": _ACT,
+    "reply": _ACT,
+    "not_relevant": _ACT,
+    "escalate": _ACT,
+    "note": _ACT,
+    "outcome": _ACT,
+    "mine_view": _ACT,
+    # seniors: escalations and the monthly report
+    "view_escalated": _SENIOR,
+    "take_escalated": _SENIOR,
+    "send_back": _SENIOR,
+    "close": _SENIOR,
+    "give_back": _SENIOR,
+    "outcome_any": _SENIOR,
+    "report_view": _SENIOR,
+    # labelling
+    "label": _LABEL,
+    "label_view": _LABEL,
+    "label_skip": _LABEL,
+    "agreement": _LABEL | _ADJUDICATE,
+    "adjudication_list": _ADJUDICATE,
+    "adjudication_view": _ADJUDICATE,
+    "adjudicate": _ADJUDICATE,
+    # administration
+    "admin_view": _ADMIN,
+    "user_list": _ADMIN,
+    "user_added": _ADMIN,
+    "user_role_set": _ADMIN,
+    "user_disabled": _ADMIN,
+    "user_enabled": _ADMIN,
+    "user_password_set": _ADMIN,
+    "user_territories_set": _ADMIN,
+    "source_list": _ADMIN,
+    "source_override": _ADMIN,
+    "optout_view": _ADMIN,
+    "optout_added": _ADMIN,
+    "optout_requests": _ADMIN,
+    "optout_request_logged": _ADMIN,
+    "optout_request_confirmed": _ADMIN,
+}
+
+#: Each dashboard page (its slug), with the action that opens it: the roles
+#: that see a page are exactly those allowed that action.
+PAGE_ACTION: Final[dict[str, str]] = {
+    "queue": "view",
+    "lead": "view",
+    "mine": "mine_view",
+    "escalated": "view_escalated",
+    "label": "label",
+    "adjudication": "adjudication_list",
+    "activity": "activity_view",
+    "report": "report_view",
+    "admin": "admin_view",
+}
+
+
+def roles_for(action: str) -> frozenset[str]:
+    """The roles allowed to do ``action`` (a :class:`KeyError` names a typo)."""
+    return PERMISSIONS[action]
+
+
+def page_roles(page: str) -> frozenset[str]:
+    """The roles that see dashboard page ``page`` (its slug)."""
+    return PERMISSIONS[PAGE_ACTION[page]]
+
+
+def allowed(role: str | None, action: str) -> bool:
+    """Whether ``role`` may do ``action``."""
+    return role in PERMISSIONS[action]
