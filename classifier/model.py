@@ -34,14 +34,24 @@ precision ≥ ``crisis_sure_precision``, the possible pair for
 ``crisis_possible_recall`` under ``crisis_possible_max``, distress at the best
 precision keeping ``distress_min_recall``, the others at the best F1 with
 precision ≥ ``precision_target``. A held-out split only measures.
-Persistence lives in :mod:`classifier.store` (``save_model`` and ``load_model``
-are re-exported here).
+Thresholds are part of ``fit`` (its parameters above); nothing rewrites them
+afterwards. Persistence lives in :mod:`classifier.store` (``save_model``,
+``load_model``; import them from there).
+
+Scikit-learn conventions: ``__init__`` takes keyword-only parameters and only
+stores them (``get_params``, ``set_params`` and ``sklearn.base.clone`` work);
+fitted state ends with ``_``; the prediction methods raise
+:class:`~sklearn.exceptions.NotFittedError` before ``fit`` (or ``load_model``).
+Two things are transient, rebuilt rather than persisted: ``embedder_`` (rebuilt
+from ``embedder_spec_`` by ``load_model`` and when unpickling: an embedder is
+never pickled) and ``_predict_cache`` (fast transforms derived from fitted
+attributes, see :meth:`MaraudeClassifier._derived`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import ceil
 from typing import Any
 
@@ -51,6 +61,7 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils.validation import check_is_fitted
 
 from classifier import lexicon, neighbors
 from classifier.dataset import LABELS, Example
@@ -65,6 +76,12 @@ logger = logging.getLogger(__name__)
 
 OUTPUT_LABELS = ("distress", "crisis", "rights")
 NO_FORM = "none"
+#: The fitted attributes every prediction needs (``check_is_fitted``).
+FITTED_ATTRIBUTES = ("embedder_", "heads_", "thresholds_", "floors_", "tagger_")
+_NOT_FITTED = (
+    "This %(name)s is not fitted yet: call fit(texts, examples) first, or load a "
+    "model folder with classifier.store.load_model."
+)
 __all__ = ["OUTPUT_LABELS", "MaraudeClassifier"]
 
 
@@ -83,10 +100,19 @@ class MaraudeClassifier(BaseEstimator):
     keeps the sure distress gate (jokes and hyperbole that the crisis head likes
     stay out unless the distress head agrees).
     ``distress_min_recall`` is the recall floor of the distress threshold.
+
+    Every parameter is keyword-only and stored unchanged (``embedder`` is a spec
+    dict, an embedder instance, or None for the default spec); validation and
+    loading happen in :meth:`fit`.
+
+    Not persisted: ``embedder_`` (the embedder instance, rebuilt from
+    ``embedder_spec_``) and ``_predict_cache`` (see :meth:`_derived`); both are
+    left out of pickles (:meth:`__getstate__`).
     """
 
     def __init__(
         self,
+        *,
         embedder: dict[str, Any] | Embedder | None = None,
         C: float | str = "auto",
         max_features: int = 30000,
@@ -139,6 +165,7 @@ class MaraudeClassifier(BaseEstimator):
         texts, examples = list(X), list(y)
         if len(texts) != len(examples) or not texts:
             raise ValueError("X and y must be non-empty and of the same length")
+        self._predict_cache: dict[str, tuple[Any, Any]] = {}
         emb_obj = self.embedder
         self.embedder_ = (
             emb_obj if hasattr(emb_obj, "encode") else load_embedder(emb_obj)
@@ -167,26 +194,50 @@ class MaraudeClassifier(BaseEstimator):
         self.neighbor_emb_, self.neighbor_text_, self.neighbor_labels_ = neighbors.pick(
             texts, emb, examples, self.max_neighbors
         )
-        self._neighbors32 = self.neighbor_emb_.astype(np.float32)
         return self
 
     def _features(self, texts: Sequence[str], emb: np.ndarray) -> sp.csr_matrix:
         folded = [normalize(t) for t in texts]
-        parts = [self._fast("vectorizer_").transform(folded)]
+        parts = [self._derived("vectorizer_", FastTfidf).transform(folded)]
         if self.word_vectorizer_ is not None:
-            parts.append(self._fast("word_vectorizer_").transform(folded))
+            parts.append(self._derived("word_vectorizer_", FastTfidf).transform(folded))
         parts.append(
             sp.csr_matrix(np.asarray(emb, dtype=np.float32) * self.embedding_weight)
         )
         return sp.hstack(parts, format="csr")
 
-    def _fast(self, name: str) -> FastTfidf:
-        """The fast transform of the fitted vectorizer ``name`` (built once)."""
-        fast = self.__dict__.setdefault("_fast_tfidf", {})
-        vectorizer = getattr(self, name)
-        if name not in fast or fast[name][0] is not vectorizer:
-            fast[name] = (vectorizer, FastTfidf(vectorizer))
-        return fast[name][1]
+    # --------------------------------------------------------- transient state
+    def _derived(self, name: str, build: Callable[[Any], Any]) -> Any:
+        """``build(self.<name>)``, kept in ``_predict_cache`` until ``<name>`` is
+        replaced (by ``fit``, ``load_model`` or an assignment).
+
+        ``_predict_cache`` holds what prediction derives from fitted attributes:
+        the fast TF-IDF transforms of the vectorizers, the stacked heads and the
+        float32 neighbour embeddings. It is neither a parameter nor fitted state:
+        never saved (``classifier.store``), left out of pickles, rebuilt on use.
+        """
+        source = getattr(self, name)
+        if getattr(self, "_predict_cache", None) is None:
+            self._predict_cache = {}
+        entry = self._predict_cache.get(name)
+        if entry is None or entry[0] is not source:
+            entry = self._predict_cache[name] = (source, build(source))
+        return entry[1]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The pickled state: without ``_predict_cache`` nor the embedder instance
+        (``embedder_``), which :meth:`__setstate__` rebuilds from its spec."""
+        state = dict(super().__getstate__())
+        state.pop("_predict_cache", None)
+        state.pop("embedder_", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled model; a fitted one gets its embedder back from
+        ``embedder_spec_``."""
+        super().__setstate__(state)
+        if "embedder_spec_" in state:
+            self.embedder_ = load_embedder(state["embedder_spec_"])
 
     def _fit_heads(
         self, features: sp.csr_matrix, examples: Sequence[Example]
@@ -272,13 +323,10 @@ class MaraudeClassifier(BaseEstimator):
     # -------------------------------------------------------------- predicting
     def _scores(self, texts: Sequence[str], emb: np.ndarray) -> dict[str, np.ndarray]:
         features = self._features(texts, emb)
-        cached = self.__dict__.get("_stacked")
-        if cached is None or cached[0] is not self.heads_:
-            cached = self.__dict__["_stacked"] = (
-                self.heads_,
-                StackedHeads([self.heads_.get(n) for n in LABELS]),
-            )
-        out = dict(zip(LABELS, cached[1].predict(features), strict=True))
+        stacked = self._derived(
+            "heads_", lambda heads: StackedHeads([heads.get(n) for n in LABELS])
+        )
+        out = dict(zip(LABELS, stacked.predict(features), strict=True))
         if self.form_head_ is not None:
             out["form"] = self.form_head_.predict_proba(features)
         topic_scores = self.tagger_.head_scores(features)
@@ -294,8 +342,9 @@ class MaraudeClassifier(BaseEstimator):
         Details: ``scores``, ``passed`` (per label), ``level`` (each text's
         ``crisis_level``), ``sure`` and ``review`` (boolean arrays: sure and
         possible crises; ``review`` keeps its older name for callers that read
-        it), ``ranked_topics``.
+        it), ``ranked_topics``. Raises ``NotFittedError`` before ``fit``.
         """
+        check_is_fitted(self, FITTED_ATTRIBUTES, msg=_NOT_FITTED)
         texts = list(texts)
         if not texts:
             return [], {
@@ -325,7 +374,7 @@ class MaraudeClassifier(BaseEstimator):
         ]
         nearest = neighbors.nearest_examples(
             emb,
-            self._neighbors32,
+            self._derived("neighbor_emb_", lambda e: e.astype(np.float32)),
             self.neighbor_text_,
             self.neighbor_labels_,
             self.n_neighbors,
@@ -395,10 +444,12 @@ class MaraudeClassifier(BaseEstimator):
 
     def predict_texts(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """One dict per text with exactly the contract's prediction fields."""
+        check_is_fitted(self, FITTED_ATTRIBUTES, msg=_NOT_FITTED)
         return self.predict_detailed(texts)[0]
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         """Final scores, columns ``distress, crisis, rights, minor`` (rank leads)."""
+        check_is_fitted(self, FITTED_ATTRIBUTES, msg=_NOT_FITTED)
         _, details = self.predict_detailed(X)
         if not details["scores"]:
             return np.zeros((0, len(LABELS)))
@@ -406,6 +457,7 @@ class MaraudeClassifier(BaseEstimator):
 
     def predict(self, X: Sequence[str]) -> np.ndarray:
         """0/1 matrix of passing labels, columns ``distress, crisis, rights, minor``."""
+        check_is_fitted(self, FITTED_ATTRIBUTES, msg=_NOT_FITTED)
         _, details = self.predict_detailed(X)
         if not details["passed"]:
             return np.zeros((0, len(LABELS)), dtype=int)

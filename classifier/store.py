@@ -192,7 +192,6 @@ def load_model(model_dir: str | Path) -> MaraudeClassifier:
         load_catalogue(Path(folder_dir) if folder_dir else CATALOGUE_DIR),
         model.embedder_,
     )
-    model._neighbors32 = model.neighbor_emb_.astype(np.float32)
     model.metadata_ = meta
     return model
 
