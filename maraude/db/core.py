@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from maraude.db.pg import is_url
 from maraude.db.schema import migrations
 from maraude.errors import DatabaseBusyError, SchemaError
 
@@ -34,9 +35,13 @@ def open_db(
 
     ``":memory:"`` gives a private in-memory database (tests). With
     ``create=False`` a missing file raises :class:`SchemaError` instead of
-    becoming a new, empty database (commands that only read).
+    becoming a new, empty database (commands that only read). A
+    ``postgresql://…`` URL opens that PostgreSQL database instead
+    (:mod:`maraude.db.pg`); its migrations are applied the same way.
     """
     target = str(path)
+    if is_url(target):
+        return open_pg(target, busy_timeout=busy_timeout)
     if not create and target != ":memory:" and not Path(target).expanduser().is_file():
         raise SchemaError(
             f"No database at {target}. Check --db or MARAUDE_DB (a typo?); "
@@ -73,6 +78,16 @@ def open_db(
             f"Cannot open {target} as a Maraude database ({e}). Check the path, "
             "or move the file aside to start a new one."
         ) from None
+    return db
+
+
+def open_pg(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Database:
+    """Connect to a PostgreSQL database and apply its pending migrations."""
+    from maraude.db import schema_pg
+    from maraude.db.pg import connect
+
+    db = connect(url, busy_timeout=busy_timeout)
+    schema_pg.apply(db.raw)
     return db
 
 
