@@ -19,7 +19,7 @@ from maraude.catalogue_common import (
     Issue,
     display_path,
 )
-from maraude.places import check_directory
+from maraude.place_directory import check_directory
 from maraude.rights import CONTRACT_RIGHT_IDS, Right, check_right_file, read_right
 from maraude.template_checks import check_templates
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from jinja2 import TemplateError
 
+from maraude.catalogue_common import PLACES_DIR
 from maraude.errors import ConfigError
-from maraude.places import PLACES_DIR, load_directory, resolve_place
+from maraude.places import load_directory, resolve_place
 from maraude.protocols import PROTOCOLS
 from maraude.rights import TEMPLATES_DIR, Issue, Right, display_path
 from maraude.templates import (

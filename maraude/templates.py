@@ -26,14 +26,9 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from maraude.catalogue_common import PLACES_DIR
 from maraude.errors import ConfigError
-from maraude.places import (
-    PLACES_DIR,
-    Place,
-    load_directory,
-    local_doors,
-    resolve_place,
-)
+from maraude.places import Place, load_directory, local_doors, resolve_place
 from maraude.protocols import PROTOCOLS, Protocol, fold, protocols_for
 from maraude.rights import (
     TEMPLATES_DIR,
@@ -106,7 +101,8 @@ def next_step(how_to_apply: str) -> str:
 
 def organisation_missing(name: str | None) -> bool:
     """True while ``[organisation] name`` is empty or still the placeholder."""
-    return not (name or "").strip() or name.strip() == ORGANISATION_PLACEHOLDER
+    stripped = (name or "").strip()
+    return not stripped or stripped == ORGANISATION_PLACEHOLDER
 
 
 def _first_amount(right: Right) -> Amount | None:
@@ -212,7 +208,7 @@ def reply_context(
         "organisation": _person(organisation, "url"),
         "right": right_context(right) if right else None,
         "right_template": f"rights/{right.id}.j2"
-        if own and own.is_file()
+        if right and own and own.is_file()
         else DEFAULT_RIGHT_TEMPLATE,
         "place": place.as_dict() if place else None,
         "local": local_doors(place, load_directory(places)) if place else None,
