@@ -53,6 +53,7 @@ class Formula:
 
     @property
     def files(self) -> list[str]:
+        """The parameter files the formula reads, each once, in order."""
         return list(dict.fromkeys(p for term in self.terms for p in term))
 
 
@@ -138,6 +139,8 @@ def how_to_date(right_id: str, label: object) -> str:
 
 @dataclass(frozen=True)
 class Refreshed:
+    """One amount rewritten in a right's TOML file, for the command's report."""
+
     right: str
     label: str
     value: float
@@ -160,7 +163,8 @@ def _load(parameters: Path, name: str) -> dict[str, Any]:
             "parameters folder (the venv of `make simulation` has it)."
         )
     with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        data: dict[str, Any] = yaml.safe_load(f)
+    return data
 
 
 def _value_at(data: dict[str, Any], today: date) -> tuple[float, date]:

@@ -27,6 +27,8 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "default.toml"
 
 @dataclass(frozen=True)
 class CrawlConfig:
+    """``[crawl]``: the sources file and how politely the spiders fetch."""
+
     sources_file: str = "config/sources.toml"
     user_agent: str = "Maraude/0.1"
     delay: float = 2.0
@@ -40,6 +42,8 @@ class CrawlConfig:
 
 @dataclass(frozen=True)
 class ClassifierConfig:
+    """``[classifier]``: the current model, batch size and languages kept."""
+
     model: str = "models/default"
     batch_size: int = 64
     # Posts in other languages are not stored (ISO 639-1 codes).
@@ -48,6 +52,8 @@ class ClassifierConfig:
 
 @dataclass(frozen=True)
 class DashboardConfig:
+    """``[dashboard]``: where Streamlit listens, claim, page and session sizes."""
+
     address: str = "127.0.0.1"
     port: int = 8501
     claim_minutes: int = 45
@@ -57,12 +63,16 @@ class DashboardConfig:
 
 @dataclass(frozen=True)
 class OrganisationConfig:
+    """``[organisation]``: who replies, named (with its notice URL) in each draft."""
+
     name: str = "Votre structure"
     url: str = ""
 
 
 @dataclass(frozen=True)
 class PrivacyConfig:
+    """``[privacy]``: how many days each kind of stored data is kept."""
+
     posts_days: int = 7
     closed_leads_days: int = 30
     labels_days: int = 365
@@ -74,6 +84,8 @@ class PrivacyConfig:
 
 @dataclass(frozen=True)
 class AlertsConfig:
+    """``[alerts]``: when an unclaimed crisis alerts, and by e-mail or webhook."""
+
     crisis_unclaimed_minutes: int = 15
     dashboard_url: str = ""
     smtp_host: str = ""
@@ -96,11 +108,15 @@ class TargetsConfig:
 
 @dataclass(frozen=True)
 class SimulationConfig:
+    """``[simulation]``: the Python of the OpenFisca venv (empty: no estimate)."""
+
     python: str = ""
 
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration: one frozen section per TOML table."""
+
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)

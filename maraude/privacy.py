@@ -195,4 +195,5 @@ def _mask_in_url(url: str) -> str:
 
 
 def content_hash(text: str) -> str:
+    """A short SHA-256 of a text (32 hex digits), to spot the same post twice."""
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -62,6 +62,8 @@ STALE_MONTHS = 18
 
 @dataclass(frozen=True)
 class Amount:
+    """A figure of a right (amount, ceiling…) with its unit, date and source."""
+
     label: str
     value: float
     unit: str
@@ -97,12 +99,16 @@ def format_amount(amount: Amount, today: date | None = None) -> str:
 
 @dataclass(frozen=True)
 class Link:
+    """A labelled link to an official page about a right."""
+
     label: str
     url: str
 
 
 @dataclass(frozen=True)
 class Right:
+    """One right of the catalogue, read from ``config/rights/<id>.toml``."""
+
     id: str
     name: str
     short_name: str

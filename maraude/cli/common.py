@@ -6,13 +6,20 @@ import functools
 import getpass
 import sqlite3
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
 from maraude.errors import DatabaseDamagedError, MaraudeError
 
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from maraude.config import Config
+
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DB_HELP = "SQLite database (default: $MARAUDE_DB, else ./maraude.db)."
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -36,12 +43,12 @@ def database_error(e: sqlite3.DatabaseError) -> MaraudeError:
     )
 
 
-def handle_errors(func: F) -> F:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a :class:`MaraudeError` (or an SQLite error, wrapped in one) into a
     clean message and exit code 1."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             try:
                 return func(*args, **kwargs)
@@ -50,16 +57,18 @@ def handle_errors(func: F) -> F:
         except MaraudeError as e:
             raise click.ClickException(str(e)) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def db_option(func: F) -> F:
+    """``--db PATH``, passed to the command as ``db_path``."""
     return click.option(
         "--db", "db_path", type=click.Path(dir_okay=False), help=DB_HELP
     )(func)
 
 
 def model_option(func: F) -> F:
+    """``--model DIR``, passed to the command as ``model_dir``."""
     return click.option(
         "--model",
         "model_dir",
@@ -80,6 +89,7 @@ def format_option(func: F) -> F:
 
 
 def sources_option(func: F) -> F:
+    """``--sources FILE``, passed to the command as ``sources_file``."""
     return click.option(
         "--sources",
         "sources_file",
@@ -88,13 +98,14 @@ def sources_option(func: F) -> F:
     )(func)
 
 
-def config_of(ctx: click.Context) -> Any:
+def config_of(ctx: click.Context) -> Config:
+    """The configuration named by the group's ``--config`` (else the defaults)."""
     from maraude.config import load_config
 
     return load_config(ctx.obj.get("config_path"))
 
 
-def open_db_path(db_path: str | None, *, create: bool = False) -> Any:
+def open_db_path(db_path: str | None, *, create: bool = False) -> Database:
     """The database of ``--db`` (else ``MARAUDE_DB``, else ``./maraude.db``).
 
     A command that only reads never creates one: a missing file is an error
@@ -107,6 +118,7 @@ def open_db_path(db_path: str | None, *, create: bool = False) -> Any:
 
 
 def operator() -> str:
+    """The actor written to the audit log for a CLI command: ``cli:<user>``."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):

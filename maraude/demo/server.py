@@ -38,7 +38,9 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:50] or "post"
 
 
-def load_demo_posts(path: Path = POSTS_FILE, now: float | None = None) -> list[dict]:
+def load_demo_posts(
+    path: Path = POSTS_FILE, now: float | None = None
+) -> list[dict[str, Any]]:
     """Our demo posts as Reddit ``t3`` data objects, newest first."""
     now = time.time() if now is None else now
     things = []
@@ -82,9 +84,11 @@ class FakeReddit:
     requests: list[str] = field(default_factory=list)
 
     def by_id(self, post_id: str) -> dict[str, Any] | None:
+        """The post with this Reddit id, or None."""
         return next((p for p in self.posts if p["id"] == post_id), None)
 
     def listing(self, sub: str, limit: int, after: str | None) -> dict[str, Any]:
+        """One page of a subreddit's ``/new`` listing, as Reddit shapes it."""
         items = [p for p in self.posts if p["subreddit"].lower() == sub.lower()]
         start = 0
         if after:
@@ -166,7 +170,10 @@ class DemoServer:
     """
 
     def __init__(
-        self, port: int = 0, page_size: int = 10, posts: list[dict] | None = None
+        self,
+        port: int = 0,
+        page_size: int = 10,
+        posts: list[dict[str, Any]] | None = None,
     ) -> None:
         posts = load_demo_posts() if posts is None else posts
         self.data = FakeReddit(posts, page_size=page_size)
@@ -175,10 +182,12 @@ class DemoServer:
 
     @property
     def base_url(self) -> str:
+        """The server's address, e.g. ``http://127.0.0.1:38123``."""
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     @property
     def subreddits(self) -> list[str]:
+        """The subreddits of the served posts, sorted."""
         return sorted({p["subreddit"] for p in self.data.posts})
 
     def __enter__(self) -> DemoServer:

@@ -182,7 +182,12 @@ class Calculator:
         self.builder_class = SimulationBuilder
         self.zoner = Zoner()
 
-    def estimate(self, situation: dict[str, Any]) -> dict[str, Any]:
+    def estimate(self, situation: Any) -> dict[str, Any]:
+        """RSA, prime d'activité and housing aid of one household, for one month.
+
+        ``situation`` is the request's raw JSON value: it is validated here
+        (``ValueError`` with a French message when it is not usable).
+        """
         data, month, zone = build_situation(situation, self.zoner)
         simulation = self.builder_class().build_from_entities(self.system, data)
 
@@ -224,6 +229,7 @@ WARM_UP = {
 
 
 def main() -> int:
+    """Answer JSON request lines from stdin on stdout, after a first "ready" line."""
     calculator = Calculator()
     calculator.estimate(WARM_UP)
     print(json.dumps({"ready": True}), flush=True)
