@@ -55,7 +55,9 @@ def overdue_hours(
     """
     level = target_level(lead)
     queued = lead.get("queued_at")
-    if level not in hours or not queued or lead.get("status") not in OPEN_STATUSES:
+    if level is None or level not in hours or not queued:
+        return None
+    if lead.get("status") not in OPEN_STATUSES:
         return None
     late = (now or datetime.now(UTC)) - _when(queued) - timedelta(hours=hours[level])
     late_hours = late.total_seconds() / 3600
@@ -66,6 +68,6 @@ def within_target(
     level: str | None, queued_at: str, replied_at: str, hours: Mapping[str, float]
 ) -> bool | None:
     """Whether a reply came within its level's target (None: no target)."""
-    if level not in hours:
+    if level is None or level not in hours:
         return None
     return _when(replied_at) - _when(queued_at) <= timedelta(hours=hours[level])
