@@ -12,11 +12,12 @@ import dataclasses
 import math
 import os
 import re
+import sys
 import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Any
 
 from maraude.errors import ConfigError
@@ -304,6 +305,63 @@ def _check_languages(config: Config, path: Path) -> None:
         )
 
 
+class DatabaseUrl(PosixPath):
+    """A ``postgresql://…`` URL where a database path is expected.
+
+    ``str()`` gives the URL back (``open_db`` reads it), ``is_file()`` and
+    ``exists()`` are true (the server holds the database), ``repr()`` hides the
+    password. Only what callers of :func:`resolve_db_path` use is supported.
+    """
+
+    _url: str
+
+    def __new__(cls, url: str) -> DatabaseUrl:
+        self = super().__new__(cls, "postgresql-database")
+        self._url = url
+        return self
+
+    def __init__(self, url: str) -> None:
+        if sys.version_info >= (3, 12):  # Path takes its parts in __init__ there
+            super().__init__("postgresql-database")
+
+    def __str__(self) -> str:
+        return self._url
+
+    def __fspath__(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({re.sub(r':[^:@/]*@', ':***@', self._url)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DatabaseUrl, (self._url,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DatabaseUrl) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash(self._url)
+
+    def is_file(self, *args: Any, **kwargs: Any) -> bool:
+        """True: a database server holds it."""
+        return True
+
+    def exists(self, *args: Any, **kwargs: Any) -> bool:
+        """True: a database server holds it."""
+        return True
+
+    def expanduser(self) -> DatabaseUrl:
+        """The URL itself."""
+        return self
+
+
 def resolve_db_path(db: str | Path | None) -> Path:
-    """``--db``, else ``MARAUDE_DB``, else ``./maraude.db`` (contracts.md)."""
-    return Path(db or os.environ.get("MARAUDE_DB") or "maraude.db").expanduser()
+    """``--db``, else ``MARAUDE_DB``, else ``./maraude.db`` (contracts.md).
+
+    A ``postgresql://…`` URL selects PostgreSQL: it comes back as a
+    :class:`DatabaseUrl`, whose ``str()`` is the URL.
+    """
+    value = str(db or os.environ.get("MARAUDE_DB") or "maraude.db")
+    if value.startswith(("postgresql://", "postgres://")):
+        return DatabaseUrl(value)
+    return Path(value).expanduser()
