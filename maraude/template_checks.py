@@ -25,6 +25,7 @@ from maraude.templates import (
     SAMPLE_ORGANISATION,
     SAMPLE_WORKER,
     SITUATIONS,
+    ReplyInputs,
     count_words,
     environment,
     render_template,
@@ -134,16 +135,15 @@ def check_templates(
                     if situation in ("crisis", "violence", "young")
                     else (False,)
                 ):
-                    context = reply_context(
+                    inputs = ReplyInputs(
                         situation,
                         SAMPLE_WORKER,
                         SAMPLE_ORGANISATION,
-                        right,
-                        place,
-                        minor,
-                        folder,
-                        places or PLACES_DIR,
+                        right=right,
+                        place=place,
+                        minor=minor,
                     )
+                    context = reply_context(inputs, folder, places or PLACES_DIR)
                     try:
                         text = render_template(
                             f"situations/{situation}.j2", context, folder

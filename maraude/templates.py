@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -176,43 +177,55 @@ def _person(value: Mapping[str, Any] | str, *keys: str) -> dict[str, str]:
     return {k: str(data.get(k) or "").strip() for k in ("name", *keys)}
 
 
+@dataclass(frozen=True)
+class ReplyInputs:
+    """What one reply draft is made of, before it becomes template data.
+
+    ``worker`` / ``organisation``: a name, or a mapping with ``name`` (and
+    ``role`` / ``url``). ``protocols``: those found in the post; ``also``: the
+    rights added beside the first; ``form``: the post's non-recours form.
+    """
+
+    situation: str
+    worker: Mapping[str, Any] | str
+    organisation: Mapping[str, Any] | str
+    right: Right | None = None
+    place: Place | None = None
+    minor: bool = False
+    protocols: Sequence[Protocol] = ()
+    form: str | None = None
+    also: Sequence[Right] = ()
+
+
 def reply_context(
-    situation: str,
-    worker: Mapping[str, Any] | str,
-    organisation: Mapping[str, Any] | str,
-    right: Right | None = None,
-    place: Place | None = None,
-    minor: bool = False,
-    folder: Path = TEMPLATES_DIR,
-    places: Path = PLACES_DIR,
-    protocols: Sequence[Protocol] = (),
-    form: str | None = None,
-    also: Sequence[Right] = (),
+    inputs: ReplyInputs, folder: Path = TEMPLATES_DIR, places: Path = PLACES_DIR
 ) -> dict[str, Any]:
     """The data a situation template is rendered with (documented in its README).
 
-    ``protocols``: those found in the post; the situation's own
-    (:data:`SITUATION_PROTOCOLS`) are added, and 119 for a minor in violence."""
+    The situation's own protocols (:data:`SITUATION_PROTOCOLS`) are added to
+    ``inputs.protocols``, and 119 for a minor in violence."""
+    situation, right, place = inputs.situation, inputs.right, inputs.place
     own = Path(folder) / "rights" / f"{right.id}.j2" if right else None
-    ids = {p.id for p in protocols} | set(SITUATION_PROTOCOLS.get(situation, ()))
-    if minor and ids & {"violence", "suicide", "danger"}:
+    ids = {p.id for p in inputs.protocols}
+    ids |= set(SITUATION_PROTOCOLS.get(situation, ()))
+    if inputs.minor and ids & {"violence", "suicide", "danger"}:
         ids.add("minor_danger")
     chosen = [p for name, p in PROTOCOLS.items() if name in ids]
     return {
         "protocols": [{"id": p.id, "draft": p.draft} for p in chosen],
         "protocol_ids": [p.id for p in chosen],
-        "form": form if form in FORMS else None,
-        "also": [right_context(r) for r in also],
+        "form": inputs.form if inputs.form in FORMS else None,
+        "also": [right_context(r) for r in inputs.also],
         "situation": situation,
-        "worker": _person(worker, "role"),
-        "organisation": _person(organisation, "url"),
+        "worker": _person(inputs.worker, "role"),
+        "organisation": _person(inputs.organisation, "url"),
         "right": right_context(right) if right else None,
         "right_template": f"rights/{right.id}.j2"
         if right and own and own.is_file()
         else DEFAULT_RIGHT_TEMPLATE,
         "place": place.as_dict() if place else None,
         "local": local_doors(place, load_directory(places)) if place else None,
-        "minor": bool(minor),
+        "minor": bool(inputs.minor),
     }
 
 
@@ -285,18 +298,18 @@ def render_reply(
     situation = situation or choose_situation(lead, chosen)
     if place is None or isinstance(place, str):
         place = resolve_place((place if isinstance(place, str) else "") or post)
-    context = reply_context(
+    inputs = ReplyInputs(
         situation,
         worker,
         organisation,
-        chosen[0] if chosen else None,
-        place,
-        bool(lead.get("minor")),
-        folder,
+        right=chosen[0] if chosen else None,
+        place=place,
+        minor=bool(lead.get("minor")),
         protocols=protocols,
         form=lead.get("non_recours_form"),
         also=also,
     )
+    context = reply_context(inputs, folder)
     try:
         return render_template(f"situations/{situation}.j2", context, folder)
     except TemplateError as e:

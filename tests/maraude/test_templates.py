@@ -17,6 +17,7 @@ from maraude.templates import (
     SAMPLE_ORGANISATION,
     SAMPLE_WORKER,
     SITUATIONS,
+    ReplyInputs,
     choose_situation,
     count_words,
     next_step,
@@ -281,11 +282,13 @@ def test_check_warns_about_long_replies(templates):
 
 def test_reply_context_shape():
     context = reply_context(
-        "first_contact",
-        SAMPLE_WORKER,
-        SAMPLE_ORGANISATION,
-        CATALOGUE["rsa"],
-        resolve_place("Lille"),
+        ReplyInputs(
+            "first_contact",
+            SAMPLE_WORKER,
+            SAMPLE_ORGANISATION,
+            right=CATALOGUE["rsa"],
+            place=resolve_place("Lille"),
+        )
     )
     assert context["right"]["link"].startswith("https://")
     assert context["right_template"] == "rights/_default.j2"
