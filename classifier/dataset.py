@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from classifier.text import text_hash
+from maraude import vocab
 from maraude.errors import InputError
 
 logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-LABELS = ("distress", "crisis", "rights", "minor")
-FORMS = ("non_connaissance", "non_demande", "non_reception", "non_proposition")
+LABELS = vocab.LABELS
+FORMS = vocab.FORMS
 TEST_FRACTION = 0.2
 #: Positives a label needs in the test split (when it has enough overall).
 MIN_TEST_POSITIVES = 3

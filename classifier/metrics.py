@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from classifier.dataset import Example
+from maraude import vocab
 
-LEVELS = ("sure", "possible")
+LEVELS = vocab.CRISIS_LEVELS
 
 
 def _share(count: int, n: int) -> float | None:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import auth, queries, sessions
 from dashboard.widgets import wording
+from maraude import vocab
 from maraude.db import is_demo
 from maraude.errors import MaraudeError
 
@@ -39,17 +40,9 @@ PAGES = (
     ("pages/report.py", "Rapport mensuel", ":material/summarize:", "report"),
     ("pages/admin.py", "Administration", ":material/settings:", "admin"),
 )
-ROLES_BY_PAGE = {
-    "queue": {"worker", "senior", "moderator", "admin"},
-    "lead": {"worker", "senior", "moderator", "admin"},
-    "mine": {"worker", "senior", "admin"},
-    "escalated": {"senior", "admin"},
-    "label": {"moderator", "admin"},
-    "adjudication": {"senior", "moderator", "admin"},
-    "activity": {"worker", "senior", "moderator", "admin"},
-    "report": {"senior", "admin"},
-    "admin": {"admin"},
-}
+#: The roles that see each page: those allowed the action behind it
+#: (maraude.vocab.PAGE_ACTION and PERMISSIONS).
+ROLES_BY_PAGE = {slug: vocab.page_roles(slug) for *_, slug in PAGES}
 
 
 def pages_for(role: str) -> list[st.Page]:

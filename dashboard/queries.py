@@ -19,6 +19,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from maraude import db as mdb
+from maraude import vocab
 from maraude.config import Config, load_config, resolve_db_path
 from maraude.rights import Right, load_catalogue
 
@@ -28,17 +29,7 @@ logger = logging.getLogger(__name__)
 TTL = 5
 
 #: Platforms a lead can come from (contracts.md, sources).
-PLATFORMS = (
-    "reddit",
-    "discourse",
-    "mastodon",
-    "bluesky",
-    "rss",
-    "telegram",
-    "forum",
-    "twitch",
-    "youtube",
-)
+PLATFORMS = vocab.PLATFORMS
 
 
 def db_path() -> str:

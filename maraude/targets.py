@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from maraude import vocab
 from maraude.config import TargetsConfig
 
-OPEN_STATUSES = ("new", "claimed", "escalated")
+OPEN_STATUSES = vocab.OPEN_STATUSES
 #: The target levels, in queue order.
 LEVELS = ("crisis", "distress", "rights")
 

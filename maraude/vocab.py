@@ -12,6 +12,76 @@ from __future__ import annotations
 
 from typing import Final
 
+# --- Labels and forms (contracts.md, "Labels and ids") ---------------------
+
+#: What a moderator labels and a model learns: the three output labels, then
+#: ``minor`` (the writer says they are under 18). A crisis is always distress.
+LABELS: Final = ("distress", "crisis", "rights", "minor")
+#: The labels a model scores and a lead carries (``maraude predict``'s scores).
+OUTPUT_LABELS: Final = ("distress", "crisis", "rights")
+#: The forms of non-recours (``non_recours_form``; null when none).
+FORMS: Final = ("non_connaissance", "non_demande", "non_reception", "non_proposition")
+#: Crisis levels, surest first: ``sure`` alerts seniors, ``possible`` is reviewed.
+CRISIS_LEVELS: Final = ("sure", "possible")
+
+# --- Leads -----------------------------------------------------------------
+
+#: Every status of a lead (the ``leads.status`` CHECK constraint).
+LEAD_STATUSES: Final = (
+    "new",
+    "claimed",
+    "replied",
+    "not_relevant",
+    "escalated",
+    "closed",
+)
+#: Statuses of a lead still to handle: the queue and ``maraude leads`` by default.
+OPEN_STATUSES: Final = ("new", "claimed", "escalated")
+#: Statuses of a lead decided by someone (the Activity page's "decided" count).
+DECIDED_STATUSES: Final = ("replied", "not_relevant", "escalated", "closed")
+#: Statuses of a lead finished with: retention may delete its post.
+CLOSED_STATUSES: Final = ("replied", "not_relevant", "closed")
+#: What came of a reply (the ``leads.outcome`` CHECK constraint).
+OUTCOMES: Final = ("answered", "oriented", "no_news")
+#: How an opt-out request reached the organisation.
+CHANNELS: Final = ("email", "reply", "message", "form", "letter", "phone", "other")
+#: How two stored posts are copies of one another (``post_links.kind``).
+LINK_KINDS: Final = ("exact", "near", "retweet")
+
+# --- Platforms (contracts.md, "Sources") -----------------------------------
+
+#: Crawled platforms: one spider each (``crawlers/spiders/<platform>.py``,
+#: Scrapy's ``name``), the ``platform`` of a ``[[sources]]`` table.
+PLATFORMS: Final = (
+    "reddit",
+    "discourse",
+    "mastodon",
+    "bluesky",
+    "rss",
+    "telegram",
+    "forum",
+    "twitch",
+    "youtube",
+)
+#: Platforms of Zeeschuimer imports (``maraude import``), never crawled.
+IMPORT_PLATFORMS: Final = (
+    "tiktok",
+    "instagram",
+    "x",
+    "threads",
+    "linkedin",
+    "facebook",
+)
+#: Forum engines a ``forum`` source may name (``engine = …``).
+FORUM_ENGINES: Final = (
+    "phpbb",
+    "vbulletin",
+    "xenforo",
+    "forumotion",
+    "smf",
+    "invision",
+)
+
 # --- Roles and permissions -------------------------------------------------
 
 #: Dashboard and CLI roles, least to most powerful (contracts.md, users).
@@ -31,6 +101,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "view": _ALL,
     "page_view": _ALL,
     "activity_view": _ALL,
+    "leads_listed": _ALL,  # maraude leads: the queue on a terminal
     # the desk: one worker's lead
     "claim": _ACT,
     "release": _ACT,
@@ -65,6 +136,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "user_enabled": _ADMIN,
     "user_password_set": _ADMIN,
     "user_territories_set": _ADMIN,
+    "user_team_set": _ADMIN,
     "source_list": _ADMIN,
     "source_override": _ADMIN,
     "optout_view": _ADMIN,
@@ -72,6 +144,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "optout_requests": _ADMIN,
     "optout_request_logged": _ADMIN,
     "optout_request_confirmed": _ADMIN,
+    # operators (the command line)
+    "labels_exported": _ADMIN,
+    "purge": _ADMIN,
+    "recheck": _ADMIN,
 }
 
 #: Each dashboard page (its slug), with the action that opens it: the roles

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from maraude import __version__
+from maraude import __version__, vocab
 from maraude.cli.common import (
     CONTEXT,
     config_of,
@@ -103,9 +103,7 @@ def crawl(
     "--status",
     "statuses",
     multiple=True,
-    type=click.Choice(
-        ["new", "claimed", "replied", "not_relevant", "escalated", "closed"]
-    ),
+    type=click.Choice(vocab.LEAD_STATUSES),
     help="Statuses to list (default: the open ones: new, claimed, escalated).",
 )
 @format_option

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from maraude import vocab
 from maraude.cli.common import (
     F,
     config_of,
@@ -79,7 +80,7 @@ def _mapping_options(func: F) -> F:
             click.option(
                 "--label",
                 "label_name",
-                type=click.Choice(["distress", "crisis", "rights", "minor"]),
+                type=click.Choice(vocab.LABELS),
                 help="Which of our labels --label-col means.",
             ),
         ]

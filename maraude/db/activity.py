@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from maraude import vocab
 from maraude.db.core import dumps
 from maraude.db.followup import outcome_counts
 
@@ -31,7 +32,7 @@ _GROUPS = {
     ),
 }
 #: Statuses where a worker has decided something about the lead.
-DECIDED = ("replied", "not_relevant", "escalated", "closed")
+DECIDED = vocab.DECIDED_STATUSES
 
 
 def since(days: int, now: datetime | None = None) -> str:

@@ -13,12 +13,13 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
+from maraude import vocab
 from maraude.db.core import now_iso
 from maraude.db.schema import ROLES
 from maraude.errors import InputError
 
 #: How an opt-out request can reach us.
-CHANNELS = ("email", "reply", "message", "form", "letter", "phone", "other")
+CHANNELS = vocab.CHANNELS
 
 
 class SourceLike(Protocol):

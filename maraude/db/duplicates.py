@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from maraude import vocab
 from maraude.db.core import now_iso
 
 logger = logging.getLogger(__name__)
 
-LINK_KINDS = ("exact", "near", "retweet")
+LINK_KINDS = vocab.LINK_KINDS
 #: ``meta`` key: the highest post id the copy finder has already looked at.
 CHECKED_KEY = "copies_checked_id"
 

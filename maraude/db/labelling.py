@@ -28,12 +28,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from maraude import vocab
 from maraude.db.core import dumps, now_iso
 from maraude.privacy import mask_text
 
 #: Binary labels a moderator sets, then the categorical one.
-BINARY = ("distress", "crisis", "rights", "minor")
-FORMS = ("non_connaissance", "non_demande", "non_reception", "non_proposition")
+BINARY = vocab.LABELS
+FORMS = vocab.FORMS
 #: Fields compared between two moderators (kappa, disagreements).
 COMPARED = (*BINARY, "non_recours_form")
 ORIGINS = ("moderator", "adjudication")

@@ -30,12 +30,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from maraude import vocab
 from maraude.db.core import FTS_SECURE_DELETE, wal_checkpoint
 from maraude.db.embeddings import post_text, text_hash
 from maraude.errors import PurgeIncompleteError
 from maraude.privacy import old_secrets, url_hash
 
-CLOSED = ("replied", "not_relevant", "closed")
+CLOSED = vocab.CLOSED_STATUSES
 
 #: Seconds a purge waits for readers before its final WAL checkpoint gives up.
 CHECKPOINT_WAIT = 10.0

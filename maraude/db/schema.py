@@ -9,13 +9,17 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from maraude import vocab
+
 migrations = Migrations("maraude")
 
-LEAD_STATUSES = ("new", "claimed", "replied", "not_relevant", "escalated", "closed")
-OPEN_STATUSES = ("new", "claimed", "escalated")
-ROLES = ("worker", "senior", "moderator", "admin")
+# The lists live in maraude.vocab; the migrations below spell them out in SQL
+# (never edit an applied one) and tests/test_vocab.py checks that they agree.
+LEAD_STATUSES = vocab.LEAD_STATUSES
+OPEN_STATUSES = vocab.OPEN_STATUSES
+ROLES = vocab.ROLES
 #: What came of a reply (#16, docs/contracts.md).
-OUTCOMES = ("answered", "oriented", "no_news")
+OUTCOMES = vocab.OUTCOMES
 
 
 @migrations()
