@@ -15,6 +15,7 @@ from maraude.cli.common import (
     db_option,
     handle_errors,
     open_db_path,
+    operator,
     sources_option,
 )
 
@@ -41,20 +42,25 @@ def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
     from dataclasses import asdict
 
     from maraude import db
-    from maraude.ops import admin, command_line
+    from maraude.errors import PurgeIncompleteError
 
     config = config_of(ctx)
     database = open_db_path(db_path)
     secret = os.environ.get("MARAUDE_SECRET") or None
-    report = admin.purge(  # audited there, also when incomplete
-        database,
-        command_line(),
-        db.Policy(**asdict(config.privacy)),
-        dry_run=dry_run,
-        secret=secret,
-    )
+    try:
+        report = db.purge(
+            database,
+            db.Policy(**asdict(config.privacy)),
+            dry_run=dry_run,
+            secret=secret,
+        )
+    except PurgeIncompleteError:
+        db.audit(database, operator(), "purge", None, None, {"complete": False})
+        raise
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb}: " + ", ".join(f"{n} {what}" for what, n in report.items()))
+    if not dry_run:
+        db.audit(database, operator(), "purge", None, None, {"posts": report["posts"]})
 
 
 @click.command()
@@ -105,13 +111,15 @@ def optout_add(
       maraude optout add loutre_bleue_75 --platform reddit --db maraude.db
       maraude optout add https://www.reddit.com/r/x/comments/abc/ --platform reddit
     """
-    from maraude.ops import admin, command_line
-    from maraude.privacy import get_secret
+    from maraude import db
+    from maraude.privacy import get_secret, optout_entry
 
-    get_secret()  # refused before a database is created
+    secret = get_secret()
     database = open_db_path(db_path, create=True)
     platform = _known_platform(database, platform)
-    added, kind = admin.register_optout(database, command_line(), value, platform, site)
+    kind, hashed = optout_entry(secret, value, platform, site)
+    added = db.add_optout(database, kind, hashed)
+    db.audit(database, operator(), "optout_added", "optout", None, {"kind": kind})
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")
 
 
@@ -181,11 +189,13 @@ def export_labels(db_path: str | None, out: Any) -> None:
     Example:
       maraude export labels --db maraude.db --out labels.jsonl
     """
-    from maraude.ops import command_line, labels
+    from maraude import db
 
-    rows = labels.export_labels(open_db_path(db_path), command_line())
+    database = open_db_path(db_path)
+    rows = db.export_labels(database)
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    db.audit(database, operator(), "labels_exported", "labels", None, {"n": len(rows)})
     click.echo(f"Exported {len(rows)} labels.", err=True)
 
 
@@ -223,15 +233,16 @@ def user_add(
     Example:
       maraude user add camille --role worker --territories 13,84 --db maraude.db
     """
+    from maraude import db
+    from maraude.auth import hash_password
     from maraude.db import users
-    from maraude.ops import command_line
-    from maraude.ops import users as accounts
 
     codes = users.clean_territories(territories.split(","))  # checked first
     database = open_db_path(db_path, create=True)  # the first account may come first
-    username = accounts.add_user(
-        database, command_line(), username, role, password, territories=codes, team=team
-    )
+    db.add_user(database, username, role, hash_password(password))
+    users.set_territories(database, username, codes)
+    users.set_team(database, username, team)
+    db.audit(database, operator(), "user_added", "user", username, {"role": role})
     click.echo(f"Added {username} ({role}).")
 
 
@@ -253,18 +264,17 @@ def user_set(
     Example:
       maraude user set camille --territories 13,2A --team "Marseille nord"
     """
-    from maraude.ops import command_line
-    from maraude.ops import users as accounts
+    from maraude import db
+    from maraude.db import users
 
     database = open_db_path(db_path)
-    actor = command_line()
     if territories is not None:
-        codes = accounts.set_territories(
-            database, actor, username, territories.split(",")
-        )
+        codes = users.set_territories(database, username, territories.split(","))
+        db.audit(database, operator(), "user_territories_set", "user", username)
         click.echo(f"Territories of {username}: {', '.join(codes) or 'none'}.")
     if team is not None:
-        accounts.set_team(database, actor, username, team)
+        users.set_team(database, username, team)
+        db.audit(database, operator(), "user_team_set", "user", username)
         click.echo(f"Team of {username}: {team.strip() or 'none'}.")
 
 
@@ -280,10 +290,12 @@ def user_passwd(db_path: str | None, username: str, password: str) -> None:
     Example:
       maraude user passwd camille --db maraude.db
     """
-    from maraude.ops import command_line
-    from maraude.ops import users as accounts
+    from maraude import db
+    from maraude.auth import hash_password
 
-    accounts.set_password(open_db_path(db_path), command_line(), username, password)
+    database = open_db_path(db_path)
+    db.set_password(database, username, hash_password(password))
+    db.audit(database, operator(), "user_password_set", "user", username)
     click.echo(f"Password of {username} changed.")
 
 
@@ -299,10 +311,12 @@ def user_disable(db_path: str | None, username: str, enable: bool) -> None:
     Example:
       maraude user disable camille --db maraude.db
     """
-    from maraude.ops import command_line
-    from maraude.ops import users as accounts
+    from maraude import db
 
-    accounts.set_enabled(open_db_path(db_path), command_line(), username, enable)
+    database = open_db_path(db_path)
+    db.set_user_disabled(database, username, not enable)
+    action = "user_enabled" if enable else "user_disabled"
+    db.audit(database, operator(), action, "user", username)
     click.echo(f"{username} {'enabled' if enable else 'disabled'}.")
 
 
