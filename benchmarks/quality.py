@@ -133,7 +133,7 @@ def dreaddit() -> dict[str, Any]:
     test split (distress = stress). Raises FileNotFoundError when absent."""
     from classifier.evaluate import evaluate
     from classifier.store import load_model
-    from classifier.train import train
+    from classifier.train import TrainOptions, train
 
     train_csv, test_csv = (
         DREADDIT / "dreaddit-train.csv",
@@ -145,7 +145,13 @@ def dreaddit() -> dict[str, Any]:
     mapping = {"text_col": "text", "label_col": "label", "label_name": "distress"}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        out = train([train_csv], Path(tmp) / "model", held_out_share=0.0, **mapping)
+        options = TrainOptions(
+            data_files=[train_csv],
+            out_dir=Path(tmp) / "model",
+            held_out_share=0.0,
+            **mapping,
+        )
+        out = train(options)
         trained = time.perf_counter() - started
         result = evaluate(load_model(out), test_csv, **mapping)
     return {

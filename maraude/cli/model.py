@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from maraude import vocab
 from maraude.cli.common import (
     F,
     config_of,
@@ -80,7 +79,7 @@ def _mapping_options(func: F) -> F:
             click.option(
                 "--label",
                 "label_name",
-                type=click.Choice(vocab.LABELS),
+                type=click.Choice(["distress", "crisis", "rights", "minor"]),
                 help="Which of our labels --label-col means.",
             ),
         ]
@@ -158,20 +157,21 @@ def train(
       maraude train --data dreaddit-train.csv --text-col text --label-col label \\
         --label distress --held-out-share 0 --out /tmp/dreaddit-model
     """
+    from classifier.train import TrainOptions
     from maraude.cli import commands
 
     _check_mapping(text_col, label_col, label_name)
-    path = commands.train_model(
-        db_path,
-        data_files,
-        with_seed,
-        text_col,
-        label_col,
-        label_name,
-        out_dir,
-        embedder,
-        held_out_share,
+    options = TrainOptions(
+        data_files=data_files,
+        with_seed=with_seed,
+        text_col=text_col,
+        label_col=label_col,
+        label_name=label_name,
+        out_dir=out_dir,
+        embedder_spec=commands.embedder_spec(embedder),
+        held_out_share=held_out_share,
     )
+    path = commands.train_model(options, db_path)
     click.echo(f"Model written to {path}")
 
 

@@ -270,7 +270,7 @@ def test_missing_file_and_agreed_only_without_agreement(tmp_path, seed_file):
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, examples) -> Path:
     """A small model folder (fake embedder) trained on our small dataset."""
-    from classifier.train import train
+    from classifier.train import TrainOptions, train
 
     tmp = tmp_path_factory.mktemp("evalmodel")
     seed = tmp / "seed.jsonl"
@@ -278,11 +278,13 @@ def model_dir(tmp_path_factory, examples) -> Path:
         for i, ex in enumerate(examples):
             f.write(json.dumps(_real_row(i, ex, "forum", True)) + "\n")
     return train(
-        [seed],
-        tmp / "model",
-        embedder_spec={"backend": "fake", "dim": 32},
-        params={"cv": 3},
-        held_out_share=0.0,
+        TrainOptions(
+            data_files=[seed],
+            out_dir=tmp / "model",
+            embedder_spec={"backend": "fake", "dim": 32},
+            params={"cv": 3},
+            held_out_share=0.0,
+        )
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from classifier.evaluate import evaluate, format_table
 from classifier.run import classify_db, predict_stream
 from classifier.store import load_model
-from classifier.train import train
+from classifier.train import TrainOptions, train
 from maraude import db as mdb
 
 
@@ -67,11 +67,13 @@ def test_classify_db_is_resumable(fitted, db):
 def _train(seed_file, tmp_path, **options):
     """Train on the small seed file with the fake embedder; the model folder."""
     return train(
-        [seed_file],
-        tmp_path / "model",
-        embedder_spec={"backend": "fake", "dim": 32},
-        params={"cv": 3},
-        **options,
+        TrainOptions(
+            data_files=[seed_file],
+            out_dir=tmp_path / "model",
+            embedder_spec={"backend": "fake", "dim": 32},
+            params={"cv": 3},
+            **options,
+        )
     )
 
 
