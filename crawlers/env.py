@@ -65,9 +65,10 @@ def sources_path(default: Path) -> Path:
 
 def find_source(name: str, platform: str, sources_file: Path) -> Source:
     """The source ``name`` of ``sources_file``; it must be a ``platform`` source."""
+    from crawlers.spiders import source_schemas
     from maraude.sources import load_sources
 
-    sources = {s.name: s for s in load_sources(sources_file)}
+    sources = {s.name: s for s in load_sources(sources_file, source_schemas())}
     source = sources.get(name)
     if source is None:
         raise ConfigError(

@@ -3,22 +3,34 @@
 The TOML file defines the sources; the ``sources`` table in the database holds
 their runtime state (high-water marks, an on/off override, the last run).
 Credentials never go in TOML: they come from ``MARAUDE_<PLATFORM>_…`` variables.
+
+The keys of each platform are a :class:`SourceSchema`. This module holds those
+of the platforms of :data:`maraude.vocab.PLATFORMS`; a spider may declare its
+own (``source_schema``, see :mod:`crawlers.spiders`), and the composition root
+passes the spiders' schemas to :func:`load_sources`. Without them (the
+dashboard), a platform named in the vocabulary but unknown here keeps its keys
+unchecked: its spider checks them when it crawls.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from maraude import vocab
 from maraude.errors import ConfigError
 
 COMMON_KEYS = {"name", "platform", "enabled", "schedule", "max_pages", "delay"}
 
+#: The type (or types) a key's value must have.
+KeyType = type | tuple[type, ...]
+
 # Platform-specific keys and their expected types (contracts.md).
-PLATFORM_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+PLATFORM_KEYS: dict[str, dict[str, KeyType]] = {
     "reddit": {"base_url": str, "subreddits": list, "query": str, "comments": bool},
     "discourse": {"base_url": str, "query": str, "categories": list},
     "mastodon": {"base_url": str, "hashtags": list, "query": str},
@@ -36,11 +48,11 @@ PLATFORM_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
 }
 
-FORUM_ENGINES = ("phpbb", "vbulletin", "xenforo", "forumotion", "smf", "invision")
+FORUM_ENGINES = vocab.FORUM_ENGINES
 FORUM_SELECTORS = ("thread_link", "post", "author", "text", "date", "next_page")
 
 REQUIRED_KEYS: dict[str, set[str]] = {
-    "reddit": set(),  # subreddits or query: checked below
+    "reddit": set(),  # subreddits or query: ANY_OF_KEYS
     "discourse": {"base_url"},
     "mastodon": {"base_url"},
     "bluesky": {"query"},
@@ -48,7 +60,38 @@ REQUIRED_KEYS: dict[str, set[str]] = {
     "telegram": {"channels"},
     "forum": {"start_urls"},
     "twitch": {"channels"},
-    "youtube": set(),  # videos, channels or query: checked below
+    "youtube": set(),  # videos, channels or query: ANY_OF_KEYS
+}
+#: Keys of which a source needs at least one.
+ANY_OF_KEYS: dict[str, tuple[str, ...]] = {
+    "reddit": ("subreddits", "query"),
+    "youtube": ("videos", "channels", "query"),
+}
+
+
+@dataclass(frozen=True)
+class SourceSchema:
+    """The keys of one platform's sources, beside :data:`COMMON_KEYS`.
+
+    ``keys``: each key with the type of its value; ``required``: the keys a
+    source must give; ``any_of``: keys of which it must give at least one. A
+    spider declares one as its ``source_schema`` (:mod:`crawlers.spiders`).
+    """
+
+    keys: Mapping[str, KeyType]
+    required: frozenset[str] = frozenset()
+    any_of: tuple[str, ...] = ()
+
+
+#: The schema of each platform of the vocabulary (the core's own copy of the
+#: keys, for the callers that cannot ask the spiders: the dashboard, tests).
+SCHEMAS: dict[str, SourceSchema] = {
+    platform: SourceSchema(
+        keys=PLATFORM_KEYS[platform],
+        required=frozenset(REQUIRED_KEYS[platform]),
+        any_of=ANY_OF_KEYS.get(platform, ()),
+    )
+    for platform in vocab.PLATFORMS
 }
 
 
@@ -102,23 +145,15 @@ def _check_forum(settings: dict[str, Any], where: str) -> None:
             )
 
 
-def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
-    where = f"{path}: source #{index + 1}"
-    name = entry.get("name")
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"{where} has no 'name'. Give every [[sources]] a name.")
-    where = f"{path}: source '{name}'"
-    platform = entry.get("platform")
-    if platform not in PLATFORM_KEYS:
-        raise ConfigError(
-            f"{where}: unknown platform {platform!r}. "
-            f"Use one of: {', '.join(sorted(PLATFORM_KEYS))}."
-        )
-    allowed = PLATFORM_KEYS[platform]
-    settings: dict[str, Any] = {}
-    for key, value in entry.items():
-        if key in COMMON_KEYS:
-            continue
+def _settings(
+    entry: dict[str, Any], schema: SourceSchema | None, platform: str, where: str
+) -> dict[str, Any]:
+    """The platform's own keys of ``entry``, checked against ``schema`` if any."""
+    settings = {k: v for k, v in entry.items() if k not in COMMON_KEYS}
+    if schema is None:  # a platform of the vocabulary that its spider checks
+        return settings
+    allowed = schema.keys
+    for key, value in settings.items():
         if key not in allowed:
             raise ConfigError(
                 f"{where}: unknown key '{key}' for platform '{platform}'. "
@@ -128,18 +163,36 @@ def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
             raise ConfigError(
                 f"{where}: key '{key}' has the wrong type ({type(value).__name__})."
             )
-        settings[key] = value
-    missing = REQUIRED_KEYS[platform] - settings.keys()
-    if platform == "reddit" and not (
-        settings.get("subreddits") or settings.get("query")
-    ):
-        missing = {"subreddits (or query)"}
-    if platform == "youtube" and not any(
-        settings.get(k) for k in ("videos", "channels", "query")
-    ):
-        missing = {"videos (or channels, or query)"}
+    missing = schema.required - settings.keys()
+    if schema.any_of and not any(settings.get(k) for k in schema.any_of):
+        first, *others = schema.any_of
+        missing = missing | {
+            f"{first} (or {', or '.join(others)})" if others else first
+        }
     if missing:
         raise ConfigError(f"{where}: missing key(s) {', '.join(sorted(missing))}.")
+    return settings
+
+
+def _check(
+    entry: dict[str, Any],
+    index: int,
+    path: Path,
+    schemas: Mapping[str, SourceSchema],
+) -> Source:
+    where = f"{path}: source #{index + 1}"
+    name = entry.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where} has no 'name'. Give every [[sources]] a name.")
+    where = f"{path}: source '{name}'"
+    platform = entry.get("platform")
+    known = set(schemas) | set(vocab.PLATFORMS)
+    if not isinstance(platform, str) or platform not in known:
+        raise ConfigError(
+            f"{where}: unknown platform {platform!r}. "
+            f"Use one of: {', '.join(sorted(known))}."
+        )
+    settings = _settings(entry, schemas.get(platform), platform, where)
     minutes = settings.get("listen_minutes")
     if minutes is not None and (isinstance(minutes, bool) or not 0 < minutes <= 1440):
         raise ConfigError(
@@ -168,9 +221,17 @@ def _check(entry: dict[str, Any], index: int, path: Path) -> Source:
     )
 
 
-def load_sources(path: str | Path) -> list[Source]:
-    """Read and validate a sources file; names must be unique."""
+def load_sources(
+    path: str | Path, schemas: Mapping[str, SourceSchema] | None = None
+) -> list[Source]:
+    """Read and validate a sources file; names must be unique.
+
+    ``schemas``: the platforms a source may name, with their keys; the
+    composition root passes the spiders' (:func:`crawlers.spiders.source_schemas`),
+    others get :data:`SCHEMAS`.
+    """
     path = Path(path)
+    schemas = SCHEMAS if schemas is None else schemas
     try:
         with path.open("rb") as f:
             data = tomllib.load(f)
@@ -189,7 +250,7 @@ def load_sources(path: str | Path) -> list[Source]:
     entries = data.get("sources", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: 'sources' must be a list of [[sources]] tables.")
-    sources = [_check(entry, i, path) for i, entry in enumerate(entries)]
+    sources = [_check(entry, i, path, schemas) for i, entry in enumerate(entries)]
     seen: set[str] = set()
     for s in sources:
         if s.name in seen:

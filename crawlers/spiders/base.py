@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 import scrapy
@@ -21,7 +21,7 @@ from crawlers.storage import release_db, shared_db
 from crawlers.walk import FeedWalk
 from maraude import db as mdb
 from maraude.errors import ConfigError
-from maraude.sources import Source
+from maraude.sources import Source, SourceSchema
 
 T = TypeVar("T")
 # A run with items that could not be parsed or stored keeps its high-water
@@ -60,6 +60,8 @@ class SourceSpider(scrapy.Spider):
     """
 
     platform = ""
+    #: The keys of this platform's sources; None: those of maraude.sources.SCHEMAS.
+    source_schema: ClassVar[SourceSchema | None] = None
 
     def __init__(self, source: Source, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, name=f"{self.platform}:{source.name}", **kwargs)

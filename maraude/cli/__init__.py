@@ -286,14 +286,14 @@ def schedule(
     import time
 
     from maraude import schedule as sched
+    from maraude.cli.commands import configured_sources
     from maraude.config import resolve_db_path
-    from maraude.sources import load_sources
 
     config = config_of(ctx)
     path = (
         Path(sources_file) if sources_file else config.path(config.crawl.sources_file)
     )
-    jobs = sched.make_jobs(load_sources(path), time.time())
+    jobs = sched.make_jobs(configured_sources(path), time.time())
     if not jobs:
         raise click.ClickException(
             f"No enabled source with a `schedule` in {path}: nothing to do."

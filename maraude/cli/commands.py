@@ -34,6 +34,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def configured_sources(path: str | Path) -> list[Source]:
+    """The sources of ``path``, checked against the keys each spider declares.
+
+    The platforms are those of Scrapy's registry (:mod:`crawlers.spiders`), so
+    a new platform's spider file is enough for its sources to load here.
+    """
+    from crawlers.spiders import source_schemas
+
+    return load_sources(path, source_schemas())
+
+
 def _select_sources(
     sources: list[Source], only: Sequence[str], database: Any
 ) -> list[Source]:
@@ -70,7 +81,9 @@ def crawl(
     path = resolve_db_path(db_path)
     secret = secret or get_secret()  # before touching the database file
     if sources is None:
-        sources = load_sources(sources_file or config.path(config.crawl.sources_file))
+        sources = configured_sources(
+            sources_file or config.path(config.crawl.sources_file)
+        )
         # Dashboard overrides live in the database: none if there is none yet.
         database = mdb.open_db(path) if path.is_file() else mdb.open_db(":memory:")
         sources = _select_sources(sources, only, database)
@@ -125,7 +138,7 @@ def recheck_leads(
     from crawlers.recheck import recheck
 
     path = resolve_db_path(db_path)
-    sources = load_sources(sources_file or config.path(config.crawl.sources_file))
+    sources = configured_sources(sources_file or config.path(config.crawl.sources_file))
     result = recheck(
         path,
         sources,

@@ -1,0 +1,181 @@
+"""A new platform is its spider file (plus its test).
+
+A temporary spider module, outside the project, declares a platform Maraude
+has never heard of: Scrapy's registry lists it, the crawl side maps it to its
+spider, and its sources load and are checked against the keys the spider
+declares, with no other file edited.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
+
+from crawlers import settings as crawler_settings
+from crawlers.spiders import source_schemas, spiders
+from maraude import vocab
+from maraude.errors import ConfigError
+from maraude.sources import load_sources
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SPIDER = '''\
+"""A platform invented for this test: a board of short notices."""
+
+from crawlers.spiders.base import SourceSpider
+from maraude.sources import SourceSchema
+
+
+class PanneauSpider(SourceSpider):
+    name = platform = "panneau"
+    source_schema = SourceSchema(
+        keys={"base_url": str, "boards": list, "query": str},
+        required=frozenset({"base_url"}),
+        any_of=("boards", "query"),
+    )
+
+    async def start(self):
+        return
+        yield
+'''
+
+SOURCE = (
+    '[[sources]]\nname = "panneaux-locaux"\nplatform = "panneau"\n'
+    'base_url = "http://127.0.0.1:9"\nboards = ["entraide"]\n'
+)
+
+
+@pytest.fixture
+def module(tmp_path, monkeypatch) -> str:
+    """A spider module of its own (a unique name: Scrapy caches nothing stale)."""
+    name = f"extra_spiders_{uuid.uuid4().hex[:8]}"
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "panneau.py").write_text(SPIDER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    for loaded in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+        del sys.modules[loaded]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_new_spider_is_in_scrapy_registry_and_ours(module):
+    modules = [*crawler_settings.SPIDER_MODULES, module]
+    loader = get_spider_loader(Settings({"SPIDER_MODULES": modules}))
+    assert sorted(loader.list()) == sorted([*vocab.PLATFORMS, "panneau"])
+    found = spiders(modules)
+    assert found["panneau"].__module__ == f"{module}.panneau"
+    assert set(found) == {*vocab.PLATFORMS, "panneau"}
+
+
+def test_scrapy_list_names_it(module, tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    modules = ",".join([*crawler_settings.SPIDER_MODULES, module])
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy.cmdline",
+            "list",
+            "-s",
+            f"SPIDER_MODULES={modules}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "panneau" in result.stdout.split()
+
+
+def test_its_sources_load_and_are_checked_with_the_keys_it_declares(module, tmp_path):
+    schemas = source_schemas([*crawler_settings.SPIDER_MODULES, module])
+    (source,) = load_sources(write(tmp_path, SOURCE), schemas)
+    assert source.platform == "panneau"
+    assert source.settings == {"base_url": "http://127.0.0.1:9", "boards": ["entraide"]}
+    assert source.is_local
+    bad = [
+        (SOURCE + 'colour = "bleu"\n', "unknown key 'colour' for platform 'panneau'"),
+        (SOURCE.replace('["entraide"]', '"entraide"'), "key 'boards' has the wrong"),
+        (SOURCE.replace('base_url = "http://127.0.0.1:9"\n', ""), "missing key(s)"),
+        (
+            SOURCE.replace('boards = ["entraide"]\n', ""),
+            "missing key(s) boards (or query)",
+        ),
+    ]
+    for text, message in bad:
+        with pytest.raises(ConfigError) as err:
+            load_sources(write(tmp_path, text), schemas)
+        assert message in str(err.value)
+
+
+def test_the_composition_root_and_the_crawl_find_it_in_spider_modules(
+    module, tmp_path, monkeypatch
+):
+    """A spider file in a module of SPIDER_MODULES (crawlers/spiders/ for ours)
+    is all `maraude crawl` needs: the registry and the sources know it."""
+    import crawlers.spiders as registry
+    from maraude.cli.commands import configured_sources
+
+    modules = [*crawler_settings.SPIDER_MODULES, module]
+    monkeypatch.setattr(crawler_settings, "SPIDER_MODULES", modules)
+    assert registry.SPIDERS["panneau"].platform == "panneau"
+    (source,) = configured_sources(write(tmp_path, SOURCE))
+    assert source.platform == "panneau"
+
+
+def test_readers_without_the_spiders_need_its_name_in_the_vocabulary(
+    module, tmp_path, monkeypatch
+):
+    """The dashboard cannot import the crawlers: it knows the platforms of
+    maraude.vocab.PLATFORMS, whose keys only the spider checks."""
+    with pytest.raises(ConfigError, match="unknown platform 'panneau'"):
+        load_sources(write(tmp_path, SOURCE))
+    monkeypatch.setattr(vocab, "PLATFORMS", (*vocab.PLATFORMS, "panneau"))
+    (source,) = load_sources(write(tmp_path, SOURCE + 'colour = "bleu"\n'))
+    assert source.settings["colour"] == "bleu"  # unchecked here, by its spider
+
+
+def other_spider(class_name: str, name: str, platform: str) -> str:
+    return textwrap.dedent(
+        f"""\
+        from crawlers.spiders.base import SourceSpider
+
+
+        class {class_name}(SourceSpider):
+            name = "{name}"
+            platform = "{platform}"
+        """
+    )
+
+
+def test_a_spider_without_keys_or_with_another_name_is_a_clear_error(module, tmp_path):
+    package = tmp_path / module
+    (package / "sans_cles.py").write_text(
+        other_spider("SansClesSpider", "sans_cles", "sans_cles"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"sans_cles spider .* declares no source"):
+        source_schemas([module])
+    (package / "sans_cles.py").unlink()
+    (package / "autre.py").write_text(
+        other_spider("AutreSpider", "autre", "panneau"), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match='set name = platform = "autre"'):
+        spiders([module, "crawlers.spiders"])

@@ -1,0 +1,273 @@
+"""The one vocabulary (maraude.vocab) and every place that must agree with it.
+
+Each list lives in :mod:`maraude.vocab`; the others derive from it, or (the
+database's migrations, Scrapy's registry, the shipped model) must say the same:
+these tests read them where they are, not from a Python copy.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+from scrapy.spiderloader import get_spider_loader
+
+from maraude import vocab
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_lists_have_no_repeated_name():
+    for name in (
+        "LABELS",
+        "OUTPUT_LABELS",
+        "FORMS",
+        "CRISIS_LEVELS",
+        "LEAD_STATUSES",
+        "OUTCOMES",
+        "CHANNELS",
+        "LINK_KINDS",
+        "PLATFORMS",
+        "IMPORT_PLATFORMS",
+        "FORUM_ENGINES",
+        "ROLES",
+    ):
+        values = getattr(vocab, name)
+        assert len(set(values)) == len(values), name
+
+
+def test_the_lists_nest_as_the_contract_says():
+    assert vocab.LABELS[: len(vocab.OUTPUT_LABELS)] == vocab.OUTPUT_LABELS
+    assert set(vocab.OPEN_STATUSES) < set(vocab.LEAD_STATUSES)
+    assert set(vocab.DECIDED_STATUSES) < set(vocab.LEAD_STATUSES)
+    assert set(vocab.CLOSED_STATUSES) <= set(vocab.DECIDED_STATUSES)
+    assert not set(vocab.CLOSED_STATUSES) & set(vocab.OPEN_STATUSES)
+    assert not set(vocab.PLATFORMS) & set(vocab.IMPORT_PLATFORMS)
+
+
+# --- platforms and forum engines ---------------------------------------------
+
+
+def test_spider_registry_source_schema_dashboard_and_vocab_agree():
+    from crawlers.spiders import SPIDERS, source_schemas
+    from dashboard import queries
+    from maraude.sources import PLATFORM_KEYS, REQUIRED_KEYS, SCHEMAS
+
+    platforms = set(vocab.PLATFORMS)
+    assert set(SPIDERS) == platforms
+    assert set(source_schemas()) == platforms
+    assert set(PLATFORM_KEYS) == set(REQUIRED_KEYS) == set(SCHEMAS) == platforms
+    assert tuple(queries.PLATFORMS) == vocab.PLATFORMS
+    for platform, spider in SPIDERS.items():
+        assert spider.name == spider.platform == platform
+
+
+def test_scrapy_own_registry_names_every_platform():
+    settings = Settings()
+    settings.setmodule("crawlers.settings", priority="project")
+    assert sorted(get_spider_loader(settings).list()) == sorted(vocab.PLATFORMS)
+
+
+def test_every_schema_key_a_source_requires_is_one_it_may_give():
+    from crawlers.spiders import source_schemas
+
+    for platform, schema in source_schemas().items():
+        assert schema.required <= set(schema.keys), platform
+        assert set(schema.any_of) <= set(schema.keys), platform
+
+
+def test_import_platforms_of_the_cli_are_the_vocabulary():
+    from maraude.cli.admin import IMPORT_PLATFORMS
+
+    assert IMPORT_PLATFORMS == vocab.IMPORT_PLATFORMS
+
+
+def test_forum_engines_agree():
+    from crawlers.spiders.forum_engines import ENGINES
+    from maraude.sources import FORUM_ENGINES
+
+    assert set(ENGINES) == set(vocab.FORUM_ENGINES)
+    assert FORUM_ENGINES == vocab.FORUM_ENGINES
+    for name, engine in ENGINES.items():
+        assert engine.name == name
+
+
+# --- the database, read from a fresh database's own SQL ------------------------
+
+
+@pytest.fixture(scope="module")
+def table_sql() -> dict[str, str]:
+    from maraude import db as mdb
+
+    database = mdb.open_db(":memory:")
+    rows = database.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL"
+    ).fetchall()
+    database.close()
+    return {name: sql for name, sql in rows}
+
+
+def check_values(sql: str, column: str) -> tuple[str, ...]:
+    """The quoted values of ``CHECK (… column IN (…))`` in a CREATE TABLE."""
+    found = re.search(rf"\b{column}\s+IN\s*\(([^)]*)\)", sql, re.I)
+    assert found, f"no CHECK on {column}"
+    return tuple(re.findall(r"'([^']*)'", found.group(1)))
+
+
+def default_of(sql: str, column: str) -> str:
+    found = re.search(rf"\b{column}\s+TEXT[^,]*?DEFAULT\s+'([^']*)'", sql, re.I)
+    assert found, f"no default for {column}"
+    return found.group(1)
+
+
+def test_lead_statuses_and_outcomes_are_the_database_checks(table_sql):
+    leads = table_sql["leads"]
+    assert check_values(leads, "status") == vocab.LEAD_STATUSES
+    assert default_of(leads, "status") == vocab.LEAD_STATUSES[0] == "new"
+    assert check_values(leads, "outcome") == vocab.OUTCOMES
+
+
+def test_roles_are_the_database_check(table_sql):
+    assert check_values(table_sql["users"], "role") == vocab.ROLES
+
+
+def test_link_kinds_are_the_database_check(table_sql):
+    assert check_values(table_sql["post_links"], "kind") == vocab.LINK_KINDS
+
+
+def test_the_core_names_are_the_vocabulary():
+    from maraude import db as mdb
+    from maraude import targets, templates
+    from maraude.db import activity, duplicates, labelling, leads, retention
+
+    assert mdb.LEAD_STATUSES == vocab.LEAD_STATUSES
+    assert mdb.OPEN_STATUSES == targets.OPEN_STATUSES == vocab.OPEN_STATUSES
+    assert mdb.ROLES == vocab.ROLES
+    assert mdb.OUTCOMES == vocab.OUTCOMES
+    assert mdb.CHANNELS == vocab.CHANNELS
+    assert duplicates.LINK_KINDS == vocab.LINK_KINDS
+    assert activity.DECIDED == vocab.DECIDED_STATUSES
+    assert retention.CLOSED == vocab.CLOSED_STATUSES
+    assert labelling.BINARY == vocab.LABELS
+    assert labelling.FORMS == vocab.FORMS
+    assert set(targets.LEVELS) == set(vocab.OUTPUT_LABELS)
+    assert set(leads.LEVEL_PRIORITY) == set(vocab.CRISIS_LEVELS)
+    assert set(templates.FORMS) <= set(vocab.FORMS)
+
+
+# --- the classifier ------------------------------------------------------------
+
+
+def test_the_classifier_labels_are_the_vocabulary():
+    from classifier import dataset, metrics, model
+
+    assert dataset.LABELS == vocab.LABELS
+    assert dataset.FORMS == vocab.FORMS
+    assert model.OUTPUT_LABELS == vocab.OUTPUT_LABELS
+    assert metrics.LEVELS == vocab.CRISIS_LEVELS
+
+
+def test_the_shipped_model_speaks_the_vocabulary():
+    meta = json.loads((ROOT / "models" / "default" / "metadata.json").read_text())
+    assert tuple(meta["labels"]) == vocab.LABELS
+    assert tuple(meta["output_labels"]) == vocab.OUTPUT_LABELS
+    assert set(meta["non_recours_forms"]) == set(vocab.FORMS)
+
+
+# --- roles, permissions and pages ------------------------------------------------
+
+
+def app_pages() -> tuple[tuple[str, ...], dict[str, frozenset[str]]]:
+    """``PAGES`` and ``ROLES_BY_PAGE`` of dashboard/app.py, evaluated alone
+    (importing app.py would run the dashboard)."""
+    tree = ast.parse((ROOT / "dashboard" / "app.py").read_text(encoding="utf-8"))
+    wanted = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and any(
+            isinstance(t, ast.Name) and t.id in ("PAGES", "ROLES_BY_PAGE")
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        )
+    ]
+    namespace: dict = {"vocab": vocab}
+    code = compile(ast.Module(body=wanted, type_ignores=[]), "app.py", "exec")
+    exec(code, namespace)  # noqa: S102 (two assignments of our own app.py)
+    return namespace["PAGES"], namespace["ROLES_BY_PAGE"]
+
+
+def test_every_page_has_its_action_and_its_roles_come_from_it():
+    pages, roles_by_page = app_pages()
+    slugs = [page[-1] for page in pages]
+    assert set(slugs) == set(vocab.PAGE_ACTION)
+    for slug in slugs:
+        assert {*roles_by_page[slug]} == set(vocab.page_roles(slug)), slug
+    for slug, action in vocab.PAGE_ACTION.items():
+        assert action in vocab.PERMISSIONS, slug
+
+
+def test_every_page_file_is_a_declared_page():
+    pages, _ = app_pages()
+    declared = {page[0] for page in pages}
+    files = {f"pages/{p.name}" for p in (ROOT / "dashboard" / "pages").glob("*.py")}
+    assert declared == files - {"pages/__init__.py"}
+
+
+def test_permissions_name_only_roles_and_every_role_sees_a_page():
+    for action, roles in vocab.PERMISSIONS.items():
+        assert roles, action
+        assert roles <= set(vocab.ROLES), action
+    for role in vocab.ROLES:
+        assert any(vocab.allowed(role, a) for a in vocab.PAGE_ACTION.values()), role
+    assert vocab.roles_for("claim") == vocab.PERMISSIONS["claim"]
+    assert not vocab.allowed(None, "view")
+    with pytest.raises(KeyError):
+        vocab.roles_for("no_such_action")
+
+
+def _actions_named_in_code() -> set[tuple[str, str]]:
+    """(file, action) for each literal action given to the vocabulary's helpers."""
+    named = set()
+    for package in ("maraude", "dashboard", "crawlers", "classifier"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else None
+                name = func.id if isinstance(func, ast.Name) else name
+                index = {"roles_for": 0, "allowed": 1, "page_roles": 0}.get(name or "")
+                if index is None or len(node.args) <= index:
+                    continue
+                arg = node.args[index]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    kind = "page" if name == "page_roles" else "action"
+                    named.add((str(path.relative_to(ROOT)), kind, arg.value))
+    return named
+
+
+def test_every_action_named_in_code_exists():
+    for where, kind, value in _actions_named_in_code():
+        known = vocab.PAGE_ACTION if kind == "page" else vocab.PERMISSIONS
+        assert value in known, f"{where}: unknown {kind} {value!r}"
+
+
+# --- the command line's choices --------------------------------------------------
+
+
+def choices(command, option: str) -> tuple[str, ...]:
+    (param,) = [p for p in command.params if p.name == option]
+    return tuple(param.type.choices)
+
+
+def test_cli_choices_are_the_vocabulary():
+    from maraude.cli import cli
+
+    assert choices(cli.commands["leads"], "statuses") == vocab.LEAD_STATUSES
+    assert choices(cli.commands["user"].commands["add"], "role") == vocab.ROLES
+    assert choices(cli.commands["train"], "label_name") == vocab.LABELS
