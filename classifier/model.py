@@ -71,10 +71,11 @@ from classifier.heads import StackedHeads, choose_c, logistic, make_head
 from classifier.rights_tagger import RightsTagger
 from classifier.text import normalize
 from classifier.thresholds import choose_thresholds, compose_scores
+from maraude import vocab
 
 logger = logging.getLogger(__name__)
 
-OUTPUT_LABELS = ("distress", "crisis", "rights")
+OUTPUT_LABELS = vocab.OUTPUT_LABELS
 NO_FORM = "none"
 #: The fitted attributes every prediction needs (``check_is_fitted``).
 FITTED_ATTRIBUTES = ("embedder_", "heads_", "thresholds_", "floors_", "tagger_")
