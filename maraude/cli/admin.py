@@ -361,8 +361,14 @@ def rights_list() -> None:
 
 
 @rights.command("check")
+@click.option(
+    "--catalogue",
+    "folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of right files to check (default: config/rights).",
+)
 @handle_errors
-def rights_check() -> None:
+def rights_check(folder: Path | None) -> None:
     """Check the catalogue, the reply templates and the places directory.
 
     Schema, ids the classifier can emit, https links, dated amounts (a warning
@@ -370,12 +376,13 @@ def rights_check() -> None:
     1 when there is an error; warnings alone pass.
 
     \b
-    Example:
+    Examples:
       maraude rights check
+      maraude rights check --catalogue /tmp/rights
     """
     from maraude.catalogue import check_catalogue
 
-    issues = check_catalogue()
+    issues = check_catalogue(folder) if folder else check_catalogue()
     for issue in issues:
         click.echo(str(issue), err=issue.is_error)
     errors = sum(issue.is_error for issue in issues)
