@@ -23,9 +23,16 @@ def _isolated_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def db():
-    """An in-memory database with migrations applied."""
-    database = mdb.open_db(":memory:")
+def db(request):
+    """An in-memory database with migrations applied.
+
+    With ``MARAUDE_TEST_DB=postgresql`` it is a new PostgreSQL database on the
+    throwaway cluster instead (``.ci/run`` reruns the database tests so).
+    """
+    if os.environ.get("MARAUDE_TEST_DB") == "postgresql":
+        database = mdb.open_db(request.getfixturevalue("pg_url"))
+    else:
+        database = mdb.open_db(":memory:")
     yield database
     database.close()
 

@@ -199,7 +199,7 @@ def start_crisis_alert(db: Database, lead_id: int) -> bool:
     cur = db.execute(
         "INSERT INTO crisis_alerts(lead_id, created_at, status, attempted_at) "
         "VALUES (?, ?, 'sending', ?) ON CONFLICT(lead_id) DO UPDATE SET "
-        "status = 'sending', attempts = attempts + 1, "
+        "status = 'sending', attempts = crisis_alerts.attempts + 1, "
         "attempted_at = excluded.attempted_at "
         "WHERE crisis_alerts.attempts < ? AND (crisis_alerts.status = 'failed' OR "
         "(crisis_alerts.status = 'sending' AND crisis_alerts.attempted_at <= ?))",

@@ -210,17 +210,18 @@ def _fold(db: Database, gone: int, kept: int) -> None:
         "crisis_level = CASE WHEN 'sure' IN (leads.crisis_level, g.crisis_level) "
         "THEN 'sure' WHEN 'possible' IN (leads.crisis_level, g.crisis_level) "
         "THEN 'possible' END, "
-        "labels = CASE WHEN leads.touched OR leads.score >= g.score "
+        "labels = CASE WHEN leads.touched = 1 OR leads.score >= g.score "
         "THEN leads.labels ELSE g.labels END, "
-        "rights_topics = CASE WHEN leads.touched OR leads.score >= g.score "
+        "rights_topics = CASE WHEN leads.touched = 1 OR leads.score >= g.score "
         "THEN leads.rights_topics ELSE g.rights_topics END "
         "FROM (SELECT * FROM leads WHERE id = ?) AS g WHERE leads.id = ?",
         [gone, kept],
     )
     # A crisis alert already sent for the removed lead now speaks for the kept one.
     db.execute(
-        "UPDATE OR IGNORE crisis_alerts SET lead_id = ? WHERE lead_id = ?",
-        [kept, gone],
+        "UPDATE crisis_alerts SET lead_id = ? WHERE lead_id = ? AND NOT EXISTS "
+        "(SELECT 1 FROM crisis_alerts c WHERE c.lead_id = ?)",
+        [kept, gone, kept],
     )
     db.execute("DELETE FROM leads WHERE id = ?", [gone])
 

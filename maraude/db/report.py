@@ -147,8 +147,10 @@ def monthly_report(
     start, end = month_bounds(month)
     counts = _counts(db, start, end)
     totals = db.execute(
-        "SELECT count(*), sum(status = 'not_relevant'), sum(status = 'escalated'), "
-        "sum(crisis_level = 'sure'), sum(crisis_level = 'possible') FROM leads "
+        "SELECT count(*), count(*) FILTER (WHERE status = 'not_relevant'), "
+        "count(*) FILTER (WHERE status = 'escalated'), "
+        "count(*) FILTER (WHERE crisis_level = 'sure'), "
+        "count(*) FILTER (WHERE crisis_level = 'possible') FROM leads "
         "WHERE created_at >= ? AND created_at < ?",
         [start, end],
     ).fetchone()

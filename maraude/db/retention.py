@@ -21,10 +21,18 @@ space is overwritten with zeros); the full-text index uses FTS5's
 truncates the ``-wal`` file, waiting at most :data:`CHECKPOINT_WAIT` seconds for
 readers. If a reader kept it from completing, :func:`purge` raises
 :class:`PurgeIncompleteError` (the rows are deleted; their bytes may linger).
+
+On PostgreSQL a purge deletes in batches of :data:`PG_BATCH` posts, each its
+own short transaction (tens of milliseconds), so claims and crawls never wait
+behind it; the full-text rows go with their posts (``ON DELETE CASCADE``).
+PostgreSQL keeps deleted rows' bytes until their space is reused: autovacuum
+frees it; ``VACUUM FULL`` rewrites the tables (docs/deployment.md).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -32,11 +40,17 @@ from sqlite_utils import Database
 
 from maraude import vocab
 from maraude.db.core import FTS_SECURE_DELETE, wal_checkpoint
+from maraude.db.dialect import is_postgres
 from maraude.db.embeddings import post_text, text_hash
 from maraude.errors import PurgeIncompleteError
 from maraude.privacy import old_secrets, url_hash
 
+logger = logging.getLogger(__name__)
+
 CLOSED = vocab.CLOSED_STATUSES
+
+#: Posts deleted per transaction on PostgreSQL (each batch commits at once).
+PG_BATCH = 200
 
 #: Seconds a purge waits for readers before its final WAL checkpoint gives up.
 CHECKPOINT_WAIT = 10.0
@@ -116,29 +130,67 @@ def delete_posts(db: Database, post_ids: list[int]) -> int:
     """
     if not post_ids:
         return 0
+    if is_postgres(db):
+        return _delete_posts_in_batches(db, post_ids)
     with db.atomic():
         if FTS_SECURE_DELETE:
             db.execute(
                 "INSERT INTO posts_fts(posts_fts, rank) VALUES ('secure-delete', 1)"
             )
         for start in range(0, len(post_ids), 500):
-            chunk = post_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                f"SELECT title, text FROM posts WHERE id IN ({marks})", chunk
-            ).fetchall()
-            # The cache holds what the classifier read: title then text.
-            hashes = [text_hash(post_text(title, text)) for title, text in rows]
-            if hashes:
-                db.execute(
-                    f"DELETE FROM embeddings WHERE text_hash IN "
-                    f"({','.join('?' * len(hashes))})",
-                    hashes,
-                )
-            db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+            _delete_chunk(db, post_ids[start : start + 500])
         if not FTS_SECURE_DELETE:  # merge the index: drops the deleted terms
             db.execute("INSERT INTO posts_fts(posts_fts) VALUES ('optimize')")
     return len(post_ids)
+
+
+def _delete_chunk(db: Database, chunk: list[int]) -> None:
+    marks = ",".join("?" * len(chunk))
+    rows = db.execute(
+        f"SELECT title, text FROM posts WHERE id IN ({marks})", chunk
+    ).fetchall()
+    # The cache holds what the classifier read: title then text.
+    hashes = [text_hash(post_text(title, text)) for title, text in rows]
+    if hashes:
+        db.execute(
+            f"DELETE FROM embeddings WHERE text_hash IN "
+            f"({','.join('?' * len(hashes))})",
+            hashes,
+        )
+    db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+
+
+def _delete_posts_in_batches(db: Database, post_ids: list[int]) -> int:
+    """PostgreSQL: one short transaction per :data:`PG_BATCH` posts."""
+    longest, batches = 0.0, 0
+    for start in range(0, len(post_ids), PG_BATCH):
+        began = time.perf_counter()
+        with db.atomic():
+            _delete_chunk(db, post_ids[start : start + PG_BATCH])
+        longest = max(longest, time.perf_counter() - began)
+        batches += 1
+    logger.info(
+        "deleted %d posts in %d batches, longest %.0f ms",
+        len(post_ids),
+        batches,
+        longest * 1000,
+    )
+    return len(post_ids)
+
+
+def _delete_older_in_batches(
+    db: Database, table: str, column: str, before: str
+) -> None:
+    """PostgreSQL: delete ``table``'s rows older than ``before``, 1,000 a batch."""
+    while (
+        db.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "
+            f"WHERE {column} < ? LIMIT 1000)",
+            [before],
+        ).rowcount
+        > 0
+    ):
+        pass
 
 
 def open_lead_posts(db: Database) -> list[dict]:
@@ -174,6 +226,11 @@ def purge(
         "audit lines": audit,
     }
     if dry_run:
+        return report
+    if is_postgres(db):  # short batches: no lock held for long, nothing to checkpoint
+        delete_posts(db, post_ids)
+        _delete_older_in_batches(db, "labels", "created_at", _ago(policy.labels_days))
+        _delete_older_in_batches(db, "audit_log", "at", _ago(policy.audit_days))
         return report
     with db.atomic():
         delete_posts(db, post_ids)
