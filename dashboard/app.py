@@ -28,7 +28,7 @@ ICON = Path(__file__).parent / "static" / "icon.png"
 st.set_page_config(page_title="Maraude", page_icon=str(ICON))
 
 #: Every page, with the roles that see it. The actions behind each page check
-#: the role again server-side (dashboard/actions.py and friends).
+#: the role again server-side (maraude.ops).
 PAGES = (
     ("pages/queue.py", "File d'attente", ":material/inbox:", "queue"),
     ("pages/lead.py", "Signalement", ":material/article:", "lead"),

@@ -2,7 +2,7 @@
 
 Every cached read is keyed on the database path, so two databases never share
 results, and lives a few seconds only, so the queue stays live. Writes go through
-:mod:`dashboard.actions`, then :func:`clear`.
+:mod:`maraude.ops`, then :func:`clear`.
 
 Every read is fetched whole (lists, never an open cursor), so the shared
 connection holds no read transaction between refreshes: ``maraude purge``'s

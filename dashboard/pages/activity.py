@@ -7,8 +7,9 @@ import logging
 
 import streamlit as st
 
-from dashboard import actions, queries
+from dashboard import queries
 from dashboard.widgets import charts, followup_parts, french, parts, wording
+from maraude.ops import desk
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ db_path, db, user, config = queries.session()
 catalogue = queries.catalogue()
 
 if not st.session_state.get("activity_viewed"):
-    parts.attempt(actions.view_page, db, user, "activity")
+    parts.attempt(desk.page_view, db, user, "activity")
     st.session_state["activity_viewed"] = True
 
 st.title("Activité")

@@ -6,8 +6,9 @@ import logging
 
 import streamlit as st
 
-from dashboard import label_actions, queries
+from dashboard import queries
 from dashboard.widgets import label_parts, parts, wording
+from maraude.ops import labels
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +20,10 @@ st.title("Arbitrage")
 parts.flash()
 
 st.subheader("Accord entre modérateurs")
-label_parts.agreement_table(parts.attempt(label_actions.agreement, db, user))
+label_parts.agreement_table(parts.attempt(labels.agreement, db, user))
 
 st.subheader("Désaccords à trancher")
-found = parts.attempt(label_actions.disagreements, db, user)
+found = parts.attempt(labels.disagreements, db, user)
 if not found:
     st.success("Aucun désaccord en attente.")
     st.stop()
@@ -48,7 +49,7 @@ key = st.selectbox(
     ),
 )
 first_view = st.session_state.get("adjudication_viewed") != key
-item = parts.attempt(label_actions.view_disagreement, db, user, key, record=first_view)
+item = parts.attempt(labels.view_disagreement, db, user, key, record=first_view)
 if item is None:
     st.info("Ce désaccord vient d'être tranché.")
     st.stop()
@@ -66,7 +67,5 @@ if user["username"] in {x["username"] for x in item["labels"]}:
 st.markdown("**Votre décision**")
 choice = label_parts.label_form(f"adj_{key}", catalogue, shortcuts=False)
 if st.button("Enregistrer la décision", type="primary", icon=":material/gavel:"):
-    parts.run_action(
-        "Décision enregistrée.", label_actions.adjudicate, db, user, key, choice
-    )
+    parts.run_action("Décision enregistrée.", labels.adjudicate, db, user, key, choice)
     st.rerun()

@@ -6,8 +6,10 @@ import logging
 
 import streamlit as st
 
-from dashboard import admin_actions, queries
+from dashboard import queries
 from dashboard.widgets import admin_parts, parts, wording
+from maraude.ops import admin
+from maraude.ops import users as accounts
 from maraude.templates import organisation_missing
 
 logger = logging.getLogger(__name__)
@@ -16,10 +18,10 @@ db_path, db, user, config = queries.session()
 
 # The role is checked server-side before anything is read.
 if not st.session_state.get("admin_viewed"):
-    parts.attempt(admin_actions.view, db, user)
+    parts.attempt(admin.view, db, user)
     st.session_state["admin_viewed"] = True
 else:
-    parts.attempt(admin_actions.users, db, user)  # re-checked at every run
+    parts.attempt(accounts.users, db, user)  # re-checked at every run
 
 st.title("Administration")
 parts.flash()

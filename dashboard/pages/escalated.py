@@ -7,8 +7,9 @@ import logging
 
 import streamlit as st
 
-from dashboard import actions, queries
+from dashboard import queries
 from dashboard.widgets import followup_parts, parts, wording
+from maraude.ops import desk
 
 logger = logging.getLogger(__name__)
 
@@ -17,11 +18,11 @@ catalogue = queries.catalogue()
 
 st.title("Signalements transmis")
 parts.flash()
-if not actions.is_senior(user):
+if not desk.is_senior(user):
     st.error("Cette page est réservée aux responsables.")
     st.stop()
 if not st.session_state.get("escalated_viewed"):
-    parts.attempt(actions.view_page, db, user, "escalated")
+    parts.attempt(desk.page_view, db, user, "escalated")
     st.session_state["escalated_viewed"] = True
 
 leads = queries.escalated_leads(db_path)
@@ -47,7 +48,7 @@ for lead in waiting:
             st.text(why)
         cols = st.columns(2)
         if cols[0].button("Prendre", type="primary", key=f"take_{lead['id']}"):
-            parts.run_action("Signalement pris.", actions.take, db, user, lead["id"])
+            parts.run_action("Signalement pris.", desk.take, db, user, lead["id"])
             st.session_state["lead_id"] = lead["id"]
             st.switch_page(followup_parts.LEAD_PAGE)
         with cols[1]:

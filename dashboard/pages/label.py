@@ -6,8 +6,9 @@ import logging
 
 import streamlit as st
 
-from dashboard import label_actions, queries
+from dashboard import queries
 from dashboard.widgets import label_parts, parts, wording
+from maraude.ops import labels
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ if post_id is None:
     st.stop()
 
 first_view = st.session_state.get("label_viewed") != post_id
-item = parts.attempt(label_actions.view_item, db, user, post_id, record=first_view)
+item = parts.attempt(labels.view_item, db, user, post_id, record=first_view)
 if item is None:  # purged or opted out since the batch was chosen
     label_parts.done(post_id)
     st.rerun()
@@ -51,14 +52,14 @@ choice = label_parts.label_form(f"label_{post_id}", catalogue)
 left, right = st.columns(2)
 if left.button("Enregistrer", type="primary", icon=":material/check:", shortcut="S"):
     parts.run_action(
-        "Étiquette enregistrée.", label_actions.save_label, db, user, post_id, choice
+        "Étiquette enregistrée.", labels.save_label, db, user, post_id, choice
     )
     label_parts.done(post_id)
     st.rerun()
 if right.button("Passer", icon=":material/skip_next:", shortcut="X"):
-    parts.run_action("Message passé.", label_actions.skip, db, user, post_id)
+    parts.run_action("Message passé.", labels.skip, db, user, post_id)
     label_parts.done(post_id, skipped=True)
     st.rerun()
 
 with st.expander("Accord entre modérateurs", icon=":material/group:"):
-    label_parts.agreement_table(parts.attempt(label_actions.agreement, db, user))
+    label_parts.agreement_table(parts.attempt(labels.agreement, db, user))

@@ -6,9 +6,10 @@ import logging
 
 import streamlit as st
 
-from dashboard import actions, queries
+from dashboard import queries
 from dashboard.widgets import followup_parts, french, parts, simulation_parts, wording
 from maraude.db import now_iso
+from maraude.ops import desk
 from maraude.protocols import protocols_for
 from maraude.templates import organisation_missing, render_reply
 
@@ -26,7 +27,7 @@ st.session_state["lead_id"] = lead_id
 st.query_params["lead"] = str(lead_id)
 
 first_view = st.session_state.get("viewed_lead") != lead_id
-lead = parts.attempt(actions.view_lead, db, user, lead_id, record=first_view)
+lead = parts.attempt(desk.view_lead, db, user, lead_id, record=first_view)
 if lead is None:
     st.error(f"Le signalement {lead_id} n'existe pas (ou plus).")
     st.stop()
@@ -51,7 +52,7 @@ parts.flash()
 status = wording.STATUSES.get(lead["status"], lead["status"])
 held_by_me = lead["status"] == "claimed" and lead["claimed_by"] == user["username"]
 if (
-    actions.can_act(user)
+    desk.can_act(user)
     and not held_by_me
     and st.button(
         "Signalement suivant",
@@ -60,7 +61,7 @@ if (
         help="Prend en charge le premier signalement de la file et l'ouvre.",
     )
 ):  # one click per lead, as from the queue
-    next_id = parts.attempt(actions.next_lead, db, user, config.dashboard.claim_minutes)
+    next_id = parts.attempt(desk.next_lead, db, user, config.dashboard.claim_minutes)
     if next_id is None:
         st.info("Aucun signalement à prendre pour l'instant.")
     else:
@@ -108,7 +109,7 @@ if rights:
     st.subheader("Droits possibles")
     for right in rights:
         parts.right_card(right)
-if actions.can_act(user) and not is_crisis:  # a tool for those who reply
+if desk.can_act(user) and not is_crisis:  # a tool for those who reply
     admin = user["role"] == "admin"  # only they can install it
     simulation_parts.estimate(lead_id, lead["rights_topics"], config, admin=admin)
 
@@ -119,7 +120,7 @@ if protocols and not is_crisis and not held_by_me:  # e.g. 115 for any lead
     parts.protocol_boxes(protocols)
 if lead["note"]:
     st.text(f"Notes :\n{lead['note']}")
-if not actions.can_act(user):
+if not desk.can_act(user):
     st.info("Votre rôle permet de lire ce lead, pas d'y répondre.")
     st.stop()
 
@@ -137,7 +138,7 @@ if (
     )
 ):
     parts.run_action(
-        "Signalement pris en charge.", actions.claim, db, user, lead_id, minutes
+        "Signalement pris en charge.", desk.claim, db, user, lead_id, minutes
     )
     st.rerun()
 
@@ -160,16 +161,14 @@ if held_by_me:
     if cols[0].button(
         "J'ai répondu", type="primary", icon=":material/check:", shortcut="ctrl+enter"
     ):
-        parts.run_action("Réponse enregistrée.", actions.reply, db, user, lead_id, text)
+        parts.run_action("Réponse enregistrée.", desk.reply, db, user, lead_id, text)
         st.rerun()
     if cols[1].button("Non pertinent", icon=":material/block:", shortcut="x"):
-        parts.run_action(
-            "Classé non pertinent.", actions.not_relevant, db, user, lead_id
-        )
+        parts.run_action("Classé non pertinent.", desk.not_relevant, db, user, lead_id)
         st.rerun()
     if cols[2].button("Relâcher", icon=":material/undo:", shortcut="l"):
         parts.run_action(
-            "Signalement remis dans la file.", actions.release, db, user, lead_id
+            "Signalement remis dans la file.", desk.release, db, user, lead_id
         )
         st.rerun()
 followup_parts.lead_actions(db, user, lead)  # transmit, seniors, outcome (#16)
@@ -177,5 +176,5 @@ followup_parts.lead_actions(db, user, lead)  # transmit, seniors, outcome (#16)
 with st.form("note", clear_on_submit=True):
     note = st.text_input("Ajouter une note")
     if st.form_submit_button("Enregistrer la note") and note.strip():
-        parts.run_action("Note ajoutée.", actions.note, db, user, lead_id, note)
+        parts.run_action("Note ajoutée.", desk.note, db, user, lead_id, note)
         st.rerun()

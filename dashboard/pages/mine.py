@@ -7,8 +7,9 @@ import logging
 
 import streamlit as st
 
-from dashboard import actions, queries
+from dashboard import queries
 from dashboard.widgets import followup_parts, parts
+from maraude.ops import desk
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ escalated = [x for x in leads if x["escalated_by"] == mine and x not in held + r
 def outcome_buttons(lead: dict) -> None:
     """What came of the reply: one click records it (it can be changed later)."""
     st.caption("Suite de la réponse :")
-    cols = st.columns(len(actions.OUTCOME_NAMES))
-    for col, (value, name) in zip(cols, actions.OUTCOME_NAMES.items(), strict=True):
+    cols = st.columns(len(desk.OUTCOME_NAMES))
+    for col, (value, name) in zip(cols, desk.OUTCOME_NAMES.items(), strict=True):
         if col.button(
             name,
             key=f"outcome_{value}_{lead['id']}",
@@ -37,7 +38,7 @@ def outcome_buttons(lead: dict) -> None:
         ):
             parts.run_action(
                 "Suite enregistrée.",
-                actions.record_outcome,
+                desk.record_outcome,
                 db,
                 user,
                 lead["id"],
@@ -59,6 +60,6 @@ for title, rows, empty in sections:
         with st.container(border=True):
             followup_parts.badges(lead)
             st.text(followup_parts.facts(lead, catalogue))
-            if rows is replied and actions.can_act(user):
+            if rows is replied and desk.can_act(user):
                 outcome_buttons(lead)
             followup_parts.open_button(lead, f"open_{title}")

@@ -7,10 +7,11 @@ import logging
 
 import streamlit as st
 
-from dashboard import actions, auth, queries
+from dashboard import auth, queries
 from dashboard.widgets import french, parts, wording
 from maraude.db import LEAD_STATUSES, now_iso
 from maraude.db.users import user_territories
+from maraude.ops import desk
 from maraude.targets import overdue_hours, target_hours
 
 logger = logging.getLogger(__name__)
@@ -28,11 +29,11 @@ territories = tuple(user_territories(db, user["username"]))
 st.title("File d'attente")
 parts.flash()
 
-if actions.can_act(user) and st.button(
+if desk.can_act(user) and st.button(
     "Signalement suivant", type="primary", icon=":material/play_arrow:", shortcut="n"
 ):
     minutes = config.dashboard.claim_minutes
-    lead_id = parts.attempt(actions.next_lead, db, user, minutes)
+    lead_id = parts.attempt(desk.next_lead, db, user, minutes)
     if lead_id is None:
         st.info("Aucun signalement à prendre pour l'instant.")
     else:

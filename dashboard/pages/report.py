@@ -8,23 +8,22 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from dashboard import actions, queries
+from dashboard import queries
 from dashboard.widgets import parts, wording
 from maraude.db import report
+from maraude.ops import desk, require
 from maraude.places import departement_names
 from maraude.targets import target_hours
 
 logger = logging.getLogger(__name__)
 
-#: Who may read and export the report (server-side check as well).
-REPORT_ROLES = frozenset({"senior", "admin"})
 HEADER = ("rubrique", "élément", "valeur")
 
 db_path, db, user, config = queries.session()
 catalogue = queries.catalogue()
-parts.attempt(actions.require, db, user, REPORT_ROLES, "report_view", None, "report")
+parts.attempt(require, db, user, "report_view", None, "report")
 if not st.session_state.get("report_viewed"):
-    parts.attempt(actions.view_page, db, user, "report")
+    parts.attempt(desk.page_view, db, user, "report")
     st.session_state["report_viewed"] = True
 
 st.title("Rapport mensuel")
@@ -96,7 +95,7 @@ NAMES = {
     **{k: v for k, v in wording.FORMS.items() if k},
     **{k: r.short_name for k, r in catalogue.items()},
     **{k: f"{k} — {name}" for k, name in deps.items()},
-    **getattr(actions, "OUTCOME_NAMES", {}),
+    **desk.OUTCOME_NAMES,
 }
 rows = report.report_rows(data, NAMES)
 if data["outcomes"] is None:

@@ -1,8 +1,9 @@
 """Sections of the Admin page: users, sources, retention, the opt-out register.
 
-Every write goes through :mod:`dashboard.admin_actions` (admin role checked
-server-side, audited). Handles and URLs typed for the opt-out register are
-hashed at once; the form is cleared on submit so they do not stay on screen.
+Every write goes through :mod:`maraude.ops.users` and :mod:`maraude.ops.admin`
+(admin role checked server-side, audited). Handles and URLs typed for the
+opt-out register are hashed at once; the form is cleared on submit so they do
+not stay on screen.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from dashboard import admin_actions as admin
 from dashboard.queries import PLATFORMS
 from dashboard.widgets import french, parts, wording
 from maraude.config import Config
 from maraude.db import CHANNELS, ROLES
 from maraude.inert import csv_cell
+from maraude.ops import admin
+from maraude.ops import users as accounts
 from maraude.places import departement_names
 
 User = dict[str, Any]
@@ -33,7 +35,7 @@ OPTOUT_NO_KEY = (
 
 
 def users_section(db: Database, user: User) -> None:
-    rows = parts.attempt(admin.users, db, user)
+    rows = parts.attempt(accounts.users, db, user)
     st.dataframe(
         [
             {
@@ -54,7 +56,7 @@ def users_section(db: Database, user: User) -> None:
         who = cols[0].selectbox("Compte", names)
         role = cols[1].selectbox("Nouveau rôle", ROLES, format_func=wording.ROLES.get)
         if cols[2].form_submit_button("Changer le rôle"):
-            parts.run_action("Rôle changé.", admin.set_role, db, user, who, role)
+            parts.run_action("Rôle changé.", accounts.set_role, db, user, who, role)
             st.rerun()
     cols = st.columns(3, vertical_alignment="bottom")
     who = cols[0].selectbox("Compte à activer ou désactiver", names, key="who_enable")
@@ -63,7 +65,7 @@ def users_section(db: Database, user: User) -> None:
     if cols[1].button(label, key="toggle_user"):
         parts.run_action(
             f"Compte {who} {'réactivé' if disabled else 'désactivé'}.",
-            admin.set_enabled,
+            accounts.set_enabled,
             db,
             user,
             who,
@@ -81,7 +83,7 @@ def users_section(db: Database, user: User) -> None:
         )
         if st.form_submit_button("Ajouter"):
             parts.run_action(
-                "Compte ajouté.", admin.add_user, db, user, name, role, password
+                "Compte ajouté.", accounts.add_user, db, user, name, role, password
             )
             st.rerun()
 
@@ -109,7 +111,7 @@ def territories_form(db: Database, user: User, rows: list[dict[str, Any]]) -> No
         if st.form_submit_button("Enregistrer territoires et équipe"):
             parts.run_action(
                 "Territoires et équipe enregistrés.",
-                admin.set_territories,
+                accounts.set_territories,
                 db,
                 user,
                 who,

@@ -7,9 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import actions
-from dashboard.actions import OUTCOME_NAMES
 from dashboard.widgets import parts, wording
+from maraude.ops import desk
+from maraude.ops.desk import OUTCOME_NAMES
 
 LEAD_PAGE = "pages/lead.py"
 
@@ -53,7 +53,7 @@ def escalate_form(db: Any, user: dict[str, Any], lead_id: int) -> None:
         why = st.text_input("Transmettre à un·e responsable : pourquoi ?")
         if st.form_submit_button("Transmettre", icon=":material/priority_high:"):
             parts.run_action(
-                "Signalement transmis.", actions.escalate, db, user, lead_id, why
+                "Signalement transmis.", desk.escalate, db, user, lead_id, why
             )
             st.rerun()
 
@@ -67,7 +67,7 @@ def senior_actions(db: Any, user: dict[str, Any], lead: dict[str, Any]) -> None:
         if st.form_submit_button("Remettre dans la file", icon=":material/undo:"):
             parts.run_action(
                 "Signalement remis dans la file.",
-                actions.send_back,
+                desk.send_back,
                 db,
                 user,
                 lead_id,
@@ -77,13 +77,13 @@ def senior_actions(db: Any, user: dict[str, Any], lead: dict[str, Any]) -> None:
     with st.form("close", clear_on_submit=True):
         why = st.text_input("Clore : note (facultative)")
         if st.form_submit_button("Clore", icon=":material/done_all:"):
-            parts.run_action("Signalement clos.", actions.close, db, user, lead_id, why)
+            parts.run_action("Signalement clos.", desk.close, db, user, lead_id, why)
             st.rerun()
     if lead["escalated_at"] and st.button(
         "Rendre aux responsables", icon=":material/group:"
     ):
         parts.run_action(
-            "Signalement rendu aux responsables.", actions.give_back, db, user, lead_id
+            "Signalement rendu aux responsables.", desk.give_back, db, user, lead_id
         )
         st.rerun()
 
@@ -93,13 +93,13 @@ def lead_actions(db: Any, user: dict[str, Any], lead: dict[str, Any]) -> None:
     me = user["username"]
     held = lead["status"] == "claimed" and lead["claimed_by"] == me
     mine_replied = lead["status"] == "replied" and lead["claimed_by"] == me
-    senior = actions.is_senior(user)
+    senior = desk.is_senior(user)
     if lead["status"] == "escalated" and senior:
         st.info("Ce signalement a été transmis aux responsables.")
         if st.button(
             "Prendre (responsable)", type="primary", icon=":material/front_hand:"
         ):
-            parts.run_action("Signalement pris.", actions.take, db, user, lead["id"])
+            parts.run_action("Signalement pris.", desk.take, db, user, lead["id"])
             st.rerun()
     if held and senior:
         senior_actions(db, user, lead)
@@ -111,7 +111,7 @@ def lead_actions(db: Any, user: dict[str, Any], lead: dict[str, Any]) -> None:
 
 def outcome_form(db: Any, user: dict[str, Any], lead: dict[str, Any]) -> None:
     """What came of the reply (answered, oriented, no_news), changeable."""
-    names = actions.OUTCOME_NAMES
+    names = desk.OUTCOME_NAMES
     current = lead.get("outcome")
     with st.form("outcome"):
         choice = st.radio(
@@ -124,7 +124,7 @@ def outcome_form(db: Any, user: dict[str, Any], lead: dict[str, Any]) -> None:
         if st.form_submit_button("Enregistrer la suite") and choice:
             parts.run_action(
                 "Suite enregistrée.",
-                actions.record_outcome,
+                desk.record_outcome,
                 db,
                 user,
                 lead["id"],

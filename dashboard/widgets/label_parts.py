@@ -11,8 +11,8 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from dashboard import label_actions
 from dashboard.widgets import parts, wording
+from maraude.ops import labels
 from maraude.rights import Right
 
 BATCH = "label_batch"
@@ -27,10 +27,10 @@ def current_post(db: Database, user: dict[str, Any]) -> int | None:
     empty (uncertain and diverse, see :mod:`maraude.db.labelling`)."""
     batch: list[int] = st.session_state.setdefault(BATCH, [])
     skipped: list[int] = st.session_state.setdefault(SKIPPED, [])
-    while batch and not parts.attempt(label_actions.still_to_label, db, user, batch[0]):
+    while batch and not parts.attempt(labels.still_to_label, db, user, batch[0]):
         batch.pop(0)
     if not batch:
-        batch[:] = parts.attempt(label_actions.next_batch, db, user, 10, skipped)
+        batch[:] = parts.attempt(labels.next_batch, db, user, 10, skipped)
     return batch[0] if batch else None
 
 

@@ -17,7 +17,6 @@ from maraude.cli.common import (
     format_option,
     handle_errors,
     open_db_path,
-    operator,
     sources_option,
 )
 
@@ -119,10 +118,12 @@ def leads(db_path: str | None, limit: int, statuses: tuple[str, ...], fmt: str) 
     """
     from maraude import db
     from maraude.cli.commands import format_leads_table
+    from maraude.ops import command_line, desk
 
     database = open_db_path(db_path)
-    rows = db.list_leads(database, statuses=statuses or db.OPEN_STATUSES, limit=limit)
-    db.audit(database, operator(), "leads_listed", "leads", None, {"n": len(rows)})
+    rows = desk.list_leads(
+        database, command_line(), statuses or db.OPEN_STATUSES, limit=limit
+    )
     if fmt == "json":
         keys = (
             "id",

@@ -15,7 +15,6 @@ from maraude.cli.common import (
     db_option,
     handle_errors,
     open_db_path,
-    operator,
     sources_option,
 )
 
@@ -42,25 +41,20 @@ def purge(ctx: click.Context, db_path: str | None, dry_run: bool) -> None:
     from dataclasses import asdict
 
     from maraude import db
-    from maraude.errors import PurgeIncompleteError
+    from maraude.ops import admin, command_line
 
     config = config_of(ctx)
     database = open_db_path(db_path)
     secret = os.environ.get("MARAUDE_SECRET") or None
-    try:
-        report = db.purge(
-            database,
-            db.Policy(**asdict(config.privacy)),
-            dry_run=dry_run,
-            secret=secret,
-        )
-    except PurgeIncompleteError:
-        db.audit(database, operator(), "purge", None, None, {"complete": False})
-        raise
+    report = admin.purge(  # audited there, also when incomplete
+        database,
+        command_line(),
+        db.Policy(**asdict(config.privacy)),
+        dry_run=dry_run,
+        secret=secret,
+    )
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb}: " + ", ".join(f"{n} {what}" for what, n in report.items()))
-    if not dry_run:
-        db.audit(database, operator(), "purge", None, None, {"posts": report["posts"]})
 
 
 @click.command()
@@ -111,15 +105,13 @@ def optout_add(
       maraude optout add loutre_bleue_75 --platform reddit --db maraude.db
       maraude optout add https://www.reddit.com/r/x/comments/abc/ --platform reddit
     """
-    from maraude import db
-    from maraude.privacy import get_secret, optout_entry
+    from maraude.ops import admin, command_line
+    from maraude.privacy import get_secret
 
-    secret = get_secret()
+    get_secret()  # refused before a database is created
     database = open_db_path(db_path, create=True)
     platform = _known_platform(database, platform)
-    kind, hashed = optout_entry(secret, value, platform, site)
-    added = db.add_optout(database, kind, hashed)
-    db.audit(database, operator(), "optout_added", "optout", None, {"kind": kind})
+    added, kind = admin.register_optout(database, command_line(), value, platform, site)
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")
 
 
@@ -189,13 +181,11 @@ def export_labels(db_path: str | None, out: Any) -> None:
     Example:
       maraude export labels --db maraude.db --out labels.jsonl
     """
-    from maraude import db
+    from maraude.ops import command_line, labels
 
-    database = open_db_path(db_path)
-    rows = db.export_labels(database)
+    rows = labels.export_labels(open_db_path(db_path), command_line())
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    db.audit(database, operator(), "labels_exported", "labels", None, {"n": len(rows)})
     click.echo(f"Exported {len(rows)} labels.", err=True)
 
 
@@ -233,16 +223,15 @@ def user_add(
     Example:
       maraude user add camille --role worker --territories 13,84 --db maraude.db
     """
-    from maraude import db
-    from maraude.auth import hash_password
     from maraude.db import users
+    from maraude.ops import command_line
+    from maraude.ops import users as accounts
 
     codes = users.clean_territories(territories.split(","))  # checked first
     database = open_db_path(db_path, create=True)  # the first account may come first
-    db.add_user(database, username, role, hash_password(password))
-    users.set_territories(database, username, codes)
-    users.set_team(database, username, team)
-    db.audit(database, operator(), "user_added", "user", username, {"role": role})
+    username = accounts.add_user(
+        database, command_line(), username, role, password, territories=codes, team=team
+    )
     click.echo(f"Added {username} ({role}).")
 
 
@@ -264,17 +253,18 @@ def user_set(
     Example:
       maraude user set camille --territories 13,2A --team "Marseille nord"
     """
-    from maraude import db
-    from maraude.db import users
+    from maraude.ops import command_line
+    from maraude.ops import users as accounts
 
     database = open_db_path(db_path)
+    actor = command_line()
     if territories is not None:
-        codes = users.set_territories(database, username, territories.split(","))
-        db.audit(database, operator(), "user_territories_set", "user", username)
+        codes = accounts.set_territories(
+            database, actor, username, territories.split(",")
+        )
         click.echo(f"Territories of {username}: {', '.join(codes) or 'none'}.")
     if team is not None:
-        users.set_team(database, username, team)
-        db.audit(database, operator(), "user_team_set", "user", username)
+        accounts.set_team(database, actor, username, team)
         click.echo(f"Team of {username}: {team.strip() or 'none'}.")
 
 
@@ -290,12 +280,10 @@ def user_passwd(db_path: str | None, username: str, password: str) -> None:
     Example:
       maraude user passwd camille --db maraude.db
     """
-    from maraude import db
-    from maraude.auth import hash_password
+    from maraude.ops import command_line
+    from maraude.ops import users as accounts
 
-    database = open_db_path(db_path)
-    db.set_password(database, username, hash_password(password))
-    db.audit(database, operator(), "user_password_set", "user", username)
+    accounts.set_password(open_db_path(db_path), command_line(), username, password)
     click.echo(f"Password of {username} changed.")
 
 
@@ -311,12 +299,10 @@ def user_disable(db_path: str | None, username: str, enable: bool) -> None:
     Example:
       maraude user disable camille --db maraude.db
     """
-    from maraude import db
+    from maraude.ops import command_line
+    from maraude.ops import users as accounts
 
-    database = open_db_path(db_path)
-    db.set_user_disabled(database, username, not enable)
-    action = "user_enabled" if enable else "user_disabled"
-    db.audit(database, operator(), action, "user", username)
+    accounts.set_enabled(open_db_path(db_path), command_line(), username, enable)
     click.echo(f"{username} {'enabled' if enable else 'disabled'}.")
 
 

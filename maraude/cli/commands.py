@@ -146,15 +146,10 @@ def recheck_leads(
         delay=config.crawl.delay,
         credentials=credential_settings(),
     )
+    from maraude.ops import admin, command_line
+
     database = mdb.open_db(path)
-    mdb.audit(
-        database,
-        "cli",
-        "recheck",
-        None,
-        None,
-        {"checked": result.checked, "deleted": result.deleted},
-    )
+    admin.record_recheck(database, command_line(), result.checked, result.deleted)
     database.close()
     return result
 

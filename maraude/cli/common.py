@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import getpass
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -118,8 +117,8 @@ def open_db_path(db_path: str | None, *, create: bool = False) -> Database:
 
 
 def operator() -> str:
-    """The actor written to the audit log for a CLI command: ``cli:<user>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    """The actor written to the audit log for a CLI command: ``cli:<user>``
+    (:func:`maraude.ops.command_line`)."""
+    from maraude.ops import command_line
+
+    return command_line().username

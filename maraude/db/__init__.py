@@ -27,6 +27,15 @@ from maraude.db.admin import (
     set_user_role,
     sources_overview,
 )
+from maraude.db.claims import (
+    add_note,
+    claim_lead,
+    claim_next,
+    escalate_lead,
+    mark_not_relevant,
+    mark_replied,
+    release_lead,
+)
 from maraude.db.core import (
     counts,
     get_meta,
@@ -71,16 +80,9 @@ from maraude.db.labelling import (
 )
 from maraude.db.leads import (
     PRIORITY_SQL,
-    add_note,
-    claim_lead,
-    claim_next,
-    escalate_lead,
     get_lead,
     list_leads,
-    mark_not_relevant,
-    mark_replied,
     refresh_priorities,
-    release_lead,
     save_predictions,
     status_counts,
 )

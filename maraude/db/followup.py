@@ -6,13 +6,14 @@ Transitions (docs/contracts.md):
 * ``escalated`` → ``claimed``: a senior takes the lead (:func:`take_escalated`);
   the hold has no expiry (``claim_expires_at`` NULL), so the lead never falls
   back into the workers' queue while a senior has it;
-* held by the senior → ``replied`` (:func:`maraude.db.leads.mark_replied`),
+* held by the senior → ``replied`` (:func:`maraude.db.claims.mark_replied`),
   ``new`` with a note (:func:`send_back`), ``closed`` (:func:`close_lead`), or
   back to ``escalated`` (:func:`return_to_seniors`);
 * a replied lead records an outcome (:func:`set_outcome`).
 
-Roles are checked by the caller (``dashboard/actions.py``); these functions
-check statuses and holders, atomically, and raise :class:`ClaimError`.
+Roles are checked by the caller (:mod:`maraude.ops.desk`); these functions
+check statuses and holders, atomically, and raise :class:`ClaimError` (a held
+lead changes through :func:`maraude.db.claims.update_held`, as a worker's does).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from maraude.db.claims import STATUS_NAMES as STATUS_NAMES  # wording reads it here
+from maraude.db.claims import fail, update_held
 from maraude.db.core import now_iso
 from maraude.db.schema import OUTCOMES
-from maraude.errors import ClaimError
 
 #: Columns the follow-up lists return (no post text beyond the excerpt fields).
 _COLUMNS = (
@@ -50,31 +52,6 @@ def _rows(
     return rows
 
 
-#: Lead statuses in French, as the dashboard and its error messages name them.
-STATUS_NAMES = {
-    "new": "nouveau",
-    "claimed": "pris en charge",
-    "replied": "répondu",
-    "not_relevant": "non pertinent",
-    "escalated": "transmis",
-    "closed": "clos",
-}
-
-
-def _fail(db: Database, lead_id: int, wanted: str) -> None:
-    row = db.execute(
-        "SELECT status, claimed_by FROM leads WHERE id = ?", [lead_id]
-    ).fetchone()
-    if row is None:
-        raise ClaimError(f"Le signalement {lead_id} n'existe pas.")
-    holder = f" ({row[1]})" if row[1] and row[0] == "claimed" else ""
-    raise ClaimError(
-        f"Le signalement {lead_id} est {STATUS_NAMES.get(row[0], row[0])}{holder} : "
-        f"{wanted}. "
-        "Rechargez la page pour voir son état actuel."
-    )
-
-
 def take_escalated(db: Database, lead_id: int, username: str) -> None:
     """A senior takes an escalated lead: ``claimed``, held by them, no expiry."""
     now = now_iso()
@@ -85,23 +62,15 @@ def take_escalated(db: Database, lead_id: int, username: str) -> None:
         [username, now, now, lead_id],
     )
     if cur.rowcount != 1:
-        _fail(
+        fail(
             db,
             lead_id,
             "seul un signalement transmis peut être pris par un·e responsable",
         )
 
 
-def _held(
-    db: Database, lead_id: int, username: str, sets: str, params: list[Any]
-) -> None:
-    cur = db.execute(
-        f"UPDATE leads SET {sets}, touched = 1, updated_at = ? "
-        "WHERE id = ? AND status = 'claimed' AND claimed_by = ?",
-        [*params, now_iso(), lead_id, username],
-    )
-    if cur.rowcount != 1:
-        _fail(db, lead_id, f"il faut qu'il soit pris en charge par {username}")
+def _held_by(username: str) -> str:
+    return f"il faut qu'il soit pris en charge par {username}"
 
 
 def _note(username: str, what: str, text: str) -> tuple[str, str]:
@@ -114,20 +83,21 @@ def _note(username: str, what: str, text: str) -> tuple[str, str]:
 def send_back(db: Database, lead_id: int, username: str, note: str) -> None:
     """Put a held lead back in the queue (``new``) with a note for the next worker."""
     sets, line = _note(username, "remis dans la file", note)
-    _held(
+    update_held(
         db,
         lead_id,
         username,
         "status = 'new', claimed_by = NULL, claimed_at = NULL, "
         f"claim_expires_at = NULL, {sets}",
         [line],
+        wanted=_held_by(username),
     )
 
 
 def close_lead(db: Database, lead_id: int, username: str, note: str = "") -> None:
     """Close a held lead (``closed``): nothing more to do; an optional note."""
     sets, line = _note(username, "clos", note)
-    _held(
+    update_held(
         db,
         lead_id,
         username,
@@ -135,6 +105,7 @@ def close_lead(db: Database, lead_id: int, username: str, note: str = "") -> Non
         if note
         else "status = 'closed', claim_expires_at = NULL",
         [line] if note else [],
+        wanted=_held_by(username),
     )
 
 
@@ -148,7 +119,7 @@ def return_to_seniors(db: Database, lead_id: int, username: str) -> None:
         [now_iso(), lead_id, username],
     )
     if cur.rowcount != 1:
-        _fail(
+        fail(
             db,
             lead_id,
             f"seul un signalement transmis pris par {username} peut être rendu",
@@ -167,7 +138,7 @@ def set_outcome(db: Database, lead_id: int, outcome: str) -> None:
         [outcome, now, now, lead_id],
     )
     if cur.rowcount != 1:
-        _fail(db, lead_id, "seul un signalement répondu reçoit une suite")
+        fail(db, lead_id, "seul un signalement répondu reçoit une suite")
 
 
 def escalated_leads(db: Database, limit: int = 200) -> list[dict[str, Any]]:

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from dashboard import actions, auth
+from dashboard import auth
 from maraude import db as mdb
 from maraude.errors import ClaimError
+from maraude.ops import desk
 from tests.dashboard.dashboard_seed import HOSTILE, POSTS, elements, seed, sign_in
 
 POST_TEXTS = [p[3] for p in POSTS.values()] + [p[2] for p in POSTS.values()]
@@ -281,7 +282,7 @@ def test_a_claim_lost_to_a_race_is_an_error_not_a_traceback(app, leads, monkeypa
 
     at = app("alice")
     open_lead(at, leads["rights"])
-    monkeypatch.setattr(actions, "claim", taken)
+    monkeypatch.setattr(desk, "claim", taken)
     next(b for b in at.button if b.label == "Prendre en charge").click().run()
     assert not at.exception
     assert "bob" in at.error[0].value

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import actions
 from maraude import db as mdb
+from maraude.ops import desk
 from tests.dashboard.dashboard_seed import PASSWORD
 from tests.dashboard.test_e2e_browser import ARGS, CHROMIUM
 from tests.dashboard.test_e2e_browser import served as served  # the fixture
@@ -21,8 +21,8 @@ def test_a_senior_takes_an_escalated_lead_and_closes_it(served, tmp_path):
 
     url, path, leads = served
     database = mdb.open_db(path)
-    actions.claim(database, ALICE, leads["crisis"], 45)
-    actions.escalate(database, ALICE, leads["crisis"], "crise, besoin d'un avis")
+    desk.claim(database, ALICE, leads["crisis"], 45)
+    desk.escalate(database, ALICE, leads["crisis"], "crise, besoin d'un avis")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})

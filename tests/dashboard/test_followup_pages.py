@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import actions
 from maraude import db as mdb
+from maraude.ops import desk
 from tests.dashboard.dashboard_seed import HOSTILE, elements
 from tests.dashboard.test_inert_pages import _check
 from tests.dashboard.test_inert_pages import hostile as hostile  # the fixture
@@ -35,8 +35,8 @@ def page(at, path: str):
 
 
 def escalate(db, lead_id: int, by=ALICE, why: str = "crise, je veux un avis"):
-    actions.claim(db, by, lead_id, 45)
-    actions.escalate(db, by, lead_id, why)
+    desk.claim(db, by, lead_id, 45)
+    desk.escalate(db, by, lead_id, why)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_the_senior_takes_an_escalated_lead_from_the_list(app, leads, db):
 
 def test_the_senior_closes_a_taken_lead_on_its_page(app, leads, db):
     escalate(db, leads["crisis"])
-    actions.take(db, SAM, leads["crisis"])
+    desk.take(db, SAM, leads["crisis"])
     at = app("sam")
     at.session_state["lead_id"] = leads["crisis"]
     page(at, "pages/lead.py")
@@ -92,7 +92,7 @@ def test_the_senior_closes_a_taken_lead_on_its_page(app, leads, db):
 
 def test_sending_back_without_a_note_is_a_clear_error(app, leads, db):
     escalate(db, leads["minor"])
-    actions.take(db, SAM, leads["minor"])
+    desk.take(db, SAM, leads["minor"])
     at = app("sam")
     at.session_state["lead_id"] = leads["minor"]
     page(at, "pages/lead.py")
@@ -102,7 +102,7 @@ def test_sending_back_without_a_note_is_a_clear_error(app, leads, db):
 
 
 def test_an_empty_reason_to_escalate_is_a_clear_error(app, leads, db):
-    actions.claim(db, ALICE, leads["crisis"], 45)
+    desk.claim(db, ALICE, leads["crisis"], 45)
     at = app("alice")
     at.session_state["lead_id"] = leads["crisis"]
     page(at, "pages/lead.py")
@@ -112,8 +112,8 @@ def test_an_empty_reason_to_escalate_is_a_clear_error(app, leads, db):
 
 
 def test_escalating_stays_possible_after_replying(app, leads, db):
-    actions.claim(db, ALICE, leads["crisis"], 45)
-    actions.reply(db, ALICE, leads["crisis"], "Bonjour, le 3114 répond 24 h/24.")
+    desk.claim(db, ALICE, leads["crisis"], 45)
+    desk.reply(db, ALICE, leads["crisis"], "Bonjour, le 3114 répond 24 h/24.")
     at = app("alice")
     at.session_state["lead_id"] = leads["crisis"]
     page(at, "pages/lead.py")
@@ -124,17 +124,17 @@ def test_escalating_stays_possible_after_replying(app, leads, db):
 
 
 def test_my_leads_lists_mine_by_state_and_records_an_outcome(app, leads, db):
-    actions.claim(db, ALICE, leads["rights"], 45)
-    actions.claim(db, ALICE, leads["hostile"], 45)
-    actions.reply(db, ALICE, leads["hostile"], "Bonjour.")
+    desk.claim(db, ALICE, leads["rights"], 45)
+    desk.claim(db, ALICE, leads["hostile"], 45)
+    desk.reply(db, ALICE, leads["hostile"], "Bonjour.")
     escalate(db, leads["crisis"])
-    actions.claim(db, BOB, leads["minor"], 45)
+    desk.claim(db, BOB, leads["minor"], 45)
     at = page(app("alice"), "pages/mine.py")
     text = shown(at)
     for section in ("Pris en charge (1)", "Répondus (1)", "Transmis (1)"):
         assert section in text
     assert "bob" not in text
-    button(at, actions.OUTCOME_NAMES["oriented"]).click().run()
+    button(at, desk.OUTCOME_NAMES["oriented"]).click().run()
     assert not at.exception
     assert mdb.get_lead(db, leads["hostile"])["outcome"] == "oriented"
     assert "Suite enregistrée." in shown(at)
@@ -150,10 +150,10 @@ def test_my_leads_is_empty_for_a_new_worker(app, leads):
 
 def test_outcomes_feed_the_activity_page(app, leads, db):
     for lead_id, outcome in ((leads["rights"], "answered"), (leads["hostile"], None)):
-        actions.claim(db, ALICE, lead_id, 45)
-        actions.reply(db, ALICE, lead_id, "Bonjour.")
+        desk.claim(db, ALICE, lead_id, 45)
+        desk.reply(db, ALICE, lead_id, "Bonjour.")
         if outcome:
-            actions.record_outcome(db, ALICE, lead_id, outcome)
+            desk.record_outcome(db, ALICE, lead_id, outcome)
     at = page(app("alice"), "pages/activity.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["La personne a eu sa réponse"] == "1"
@@ -167,9 +167,9 @@ def test_follow_up_pages_render_no_outside_markup(app, hostile, db_path):
     database = mdb.open_db(db_path)
     free = [x["id"] for x in mdb.list_leads(database, statuses=["new"], limit=3)]
     escalate(database, free[0])
-    actions.claim(database, ALICE, free[1], 45)
-    actions.reply(database, ALICE, free[1], "Bonjour.")
-    actions.claim(database, ALICE, free[2], 45)
+    desk.claim(database, ALICE, free[1], 45)
+    desk.reply(database, ALICE, free[1], "Bonjour.")
+    desk.claim(database, ALICE, free[2], 45)
     database.close()
     for username, path in (("sam", "pages/escalated.py"), ("alice", "pages/mine.py")):
         at = page(app(username), path)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from dashboard import label_actions as la
 from maraude import db as mdb
 from maraude.db.labelling import DOUBLE_SQL, cohen_kappa, pick_batch
 from maraude.errors import InputError, PermissionDenied
+from maraude.ops import labels as la
 from tests.dashboard.dashboard_seed import POSTS
 
 MOD = {"username": "mod", "role": "moderator"}

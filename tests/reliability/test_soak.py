@@ -17,9 +17,9 @@ import time
 import pytest
 
 from benchmarks.crawl import synthetic_posts
-from dashboard import actions
 from maraude import db as mdb
 from maraude.demo.server import DemoServer
+from maraude.ops import desk
 
 pytestmark = pytest.mark.slow
 
@@ -71,20 +71,20 @@ def worker(db_path, name, stop, done, errors):
     rng = random.Random(name)
     while not stop.is_set():
         try:
-            lead = actions.next_lead(database, user, 30)
+            lead = desk.next_lead(database, user, 30)
             if lead is None:
                 time.sleep(0.01)
                 continue
-            actions.view_lead(database, user, lead)
+            desk.view_lead(database, user, lead)
             choice = rng.random()
             if choice < 0.5:
-                actions.reply(database, user, lead, f"Bonjour, {name} ici.")
+                desk.reply(database, user, lead, f"Bonjour, {name} ici.")
                 done.append(("reply", lead, name))
             elif choice < 0.7:
-                actions.not_relevant(database, user, lead)
+                desk.not_relevant(database, user, lead)
                 done.append(("not_relevant", lead, name))
             else:
-                actions.release(database, user, lead)
+                desk.release(database, user, lead)
         except Exception as e:  # any error would reach a worker's screen
             errors.append(f"{name}: {type(e).__name__}: {e}")
     database.close()

@@ -1,4 +1,6 @@
-"""Admin actions: admin role only (server-side), audited; handles hashed, never kept."""
+"""Administration (maraude.ops.admin, maraude.ops.users): admin role only
+(server-side), audited; handles hashed, never kept. Moved from the dashboard's
+admin action tests, assertions kept."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ import json
 
 import pytest
 
-from dashboard import admin_actions as admin
 from maraude import db as mdb
 from maraude.auth import verify_password
 from maraude.config import CrawlConfig, load_config
 from maraude.errors import InputError, PermissionDenied, SecretMissingError
+from maraude.ops import admin
+from maraude.ops import users as accounts
 from maraude.privacy import author_hash, url_hash
+from tests.maraude.ops_fixtures import db as db  # the fixtures
+from tests.maraude.ops_fixtures import db_path as db_path
+from tests.maraude.ops_fixtures import leads as leads
 
 ADA = {"username": "ada", "role": "admin"}
 SECRET = "test-secret-0123456789abcdef"  # noqa: S105 (tests/conftest.py's key)
@@ -41,10 +47,10 @@ def entries(db, action: str) -> list[dict]:
     ("action", "args"),
     [
         (admin.view, ()),
-        (admin.users, ()),
-        (admin.add_user, ("eve", "admin", "une longue phrase")),
-        (admin.set_role, ("alice", "admin")),
-        (admin.set_enabled, ("alice", False)),
+        (accounts.users, ()),
+        (accounts.add_user, ("eve", "admin", "une longue phrase")),
+        (accounts.set_role, ("alice", "admin")),
+        (accounts.set_enabled, ("alice", False)),
         (admin.set_source, ("forum-a", "rss", False)),
         (admin.optout_counts, ()),
         (admin.add_optout, (HANDLE, "reddit")),
@@ -71,10 +77,10 @@ def test_sources_need_the_admin_role_too(db, config):
 
 def test_add_a_user_with_a_password(db):
     with pytest.raises(InputError, match="too short"):
-        admin.add_user(db, ADA, "eve", "worker", "court")
+        accounts.add_user(db, ADA, "eve", "worker", "court")
     with pytest.raises(InputError, match="username"):
-        admin.add_user(db, ADA, "<b>", "worker", "une longue phrase")
-    admin.add_user(db, ADA, "eve", "moderator", "une longue phrase")
+        accounts.add_user(db, ADA, "<b>", "worker", "une longue phrase")
+    accounts.add_user(db, ADA, "eve", "moderator", "une longue phrase")
     row = mdb.get_user(db, "eve")
     assert row["role"] == "moderator"
     assert verify_password(row["password_hash"], "une longue phrase")
@@ -87,11 +93,11 @@ def test_add_a_user_with_a_password(db):
 
 
 def test_change_a_role_and_disable_then_enable(db):
-    admin.set_role(db, ADA, "alice", "senior")
+    accounts.set_role(db, ADA, "alice", "senior")
     assert mdb.get_user(db, "alice")["role"] == "senior"
-    admin.set_enabled(db, ADA, "alice", False)
+    accounts.set_enabled(db, ADA, "alice", False)
     assert mdb.get_user(db, "alice")["disabled"] == 1
-    admin.set_enabled(db, ADA, "alice", True)
+    accounts.set_enabled(db, ADA, "alice", True)
     assert mdb.get_user(db, "alice")["disabled"] == 0
     assert [e["action"] for e in reversed(mdb.audit_entries(db))] == [
         "user_role_set",
@@ -102,13 +108,13 @@ def test_change_a_role_and_disable_then_enable(db):
 
 def test_the_last_admin_cannot_be_demoted_or_disabled(db):
     with pytest.raises(InputError, match="own account"):
-        admin.set_enabled(db, ADA, "ada", False)
+        accounts.set_enabled(db, ADA, "ada", False)
     with pytest.raises(InputError, match="last enabled administrator"):
         mdb.set_user_enabled(db, "ada", False)
     with pytest.raises(InputError, match="last enabled administrator"):
-        admin.set_role(db, ADA, "ada", "worker")
-    admin.set_role(db, ADA, "sam", "admin")
-    admin.set_role(db, ADA, "ada", "worker")  # sam is an admin now
+        accounts.set_role(db, ADA, "ada", "worker")
+    accounts.set_role(db, ADA, "sam", "admin")
+    accounts.set_role(db, ADA, "ada", "worker")  # sam is an admin now
     assert mdb.get_user(db, "ada")["role"] == "worker"
 
 

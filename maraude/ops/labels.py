@@ -1,9 +1,11 @@
-"""Labelling and adjudication, checked server-side and audited.
+"""Labelling and adjudication, checked and audited.
 
-Plain functions, no Streamlit (tests call them directly). Moderators and
-administrators label; seniors, moderators and administrators adjudicate a
-disagreement between two moderators, provided they did not label the item
-themselves. Audit lines hold post ids or item keys, never text.
+Each operation takes ``(db, actor, ...)`` and checks the role against
+:data:`maraude.vocab.PERMISSIONS`: moderators and administrators label;
+seniors, moderators and administrators adjudicate a disagreement between two
+moderators, provided they did not label the item themselves. Audit lines hold
+post ids or item keys, never text. The dashboard's Label and Adjudication
+pages and ``maraude export labels`` call these functions.
 """
 
 from __future__ import annotations
@@ -15,17 +17,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from dashboard.actions import User, require
 from maraude import db as mdb
 from maraude.db.labelling import FORMS
 from maraude.errors import InputError
+from maraude.ops import guard
+from maraude.ops.guard import ActorLike, record, require
 
 logger = logging.getLogger(__name__)
-
-#: Roles that label posts.
-LABEL_ROLES = frozenset({"moderator", "admin"})
-#: Roles that settle a disagreement between two moderators.
-ADJUDICATE_ROLES = frozenset({"senior", "moderator", "admin"})
 
 _RIGHT_ID = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
@@ -51,94 +49,91 @@ def normalise(choice: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _audit(
-    db: Database, user: User, action: str, kind: str, key: Any, **detail: Any
-) -> None:
-    mdb.audit(db, user["username"], action, kind, key, detail or None)
-    logger.info("%s: %s %s %s", user["username"], action, kind, key)
-
-
 # -- labelling ----------------------------------------------------------------------
 
 
 def next_batch(
-    db: Database, user: User, size: int = 10, exclude: Iterable[int] = ()
+    db: Database, who: ActorLike, size: int = 10, exclude: Iterable[int] = ()
 ) -> list[int]:
     """Post ids to label next (uncertain, no near-duplicates), held for the user."""
-    require(db, user, LABEL_ROLES, "label", None, "post")
-    batch = mdb.next_batch(db, user["username"], size, exclude=list(exclude))
+    actor = require(db, who, "label", None, "post")
+    batch = mdb.next_batch(db, actor.username, size, exclude=list(exclude))
     return [item["post_id"] for item in batch]
 
 
-def still_to_label(db: Database, user: User, post_id: int) -> bool:
+def still_to_label(db: Database, who: ActorLike, post_id: int) -> bool:
     """False once the user labelled the post (it is never shown to them again)."""
-    require(db, user, LABEL_ROLES, "label", post_id, "post")
-    return not mdb.has_labelled(db, post_id, user["username"])
+    actor = require(db, who, "label", post_id, "post")
+    return not mdb.has_labelled(db, post_id, actor.username)
 
 
 def view_item(
-    db: Database, user: User, post_id: int, *, record: bool = True
+    db: Database, who: ActorLike, post_id: int, *, record: bool = True
 ) -> dict[str, Any] | None:
     """The post to label (masked text), or None if it was deleted."""
-    require(db, user, LABEL_ROLES, "label_view", post_id, "post")
+    actor = require(db, who, "label_view", post_id, "post")
     item = mdb.label_item(db, post_id)
     if item is not None and record:
-        _audit(db, user, "label_view", "post", post_id)
+        guard.record(db, actor, "label_view", "post", post_id)
     return item
 
 
-def save_label(db: Database, user: User, post_id: int, choice: dict[str, Any]) -> int:
+def save_label(
+    db: Database, who: ActorLike, post_id: int, choice: dict[str, Any]
+) -> int:
     """Store the user's label of a post (origin ``moderator``); its id."""
-    require(db, user, LABEL_ROLES, "label", post_id, "post")
-    if mdb.has_labelled(db, post_id, user["username"]):
+    actor = require(db, who, "label", post_id, "post")
+    if mdb.has_labelled(db, post_id, actor.username):
         raise InputError(f"You already labelled post {post_id}.")
     item = mdb.label_item(db, post_id)
     if item is None:
         raise InputError(f"Post {post_id} no longer exists (purged or opted out).")
     label_id = mdb.add_item_label(
-        db, item, normalise(choice), user["username"], "moderator"
+        db, item, normalise(choice), actor.username, "moderator"
     )
-    _audit(db, user, "label", "post", post_id, double=item["double"])
+    record(db, actor, "label", "post", post_id, {"double": item["double"]})
     return label_id
 
 
-def skip(db: Database, user: User, post_id: int) -> None:
+def skip(db: Database, who: ActorLike, post_id: int) -> None:
     """Give a post back without labelling it (someone else may take it)."""
-    require(db, user, LABEL_ROLES, "label_skip", post_id, "post")
-    mdb.release_hold(db, post_id, user["username"])
-    _audit(db, user, "label_skip", "post", post_id)
+    actor = require(db, who, "label_skip", post_id, "post")
+    mdb.release_hold(db, post_id, actor.username)
+    record(db, actor, "label_skip", "post", post_id)
 
 
 # -- agreement and adjudication ------------------------------------------------------
 
 
-def agreement(db: Database, user: User) -> dict[str, dict[str, Any]]:
+def agreement(db: Database, who: ActorLike) -> dict[str, dict[str, Any]]:
     """Cohen's kappa per label over double-labelled items (counts only)."""
-    require(db, user, LABEL_ROLES | ADJUDICATE_ROLES, "agreement", None, "labels")
+    require(db, who, "agreement", None, "labels")
     return mdb.agreement(db)
 
 
-def disagreements(db: Database, user: User) -> list[dict[str, Any]]:
+def disagreements(db: Database, who: ActorLike) -> list[dict[str, Any]]:
     """Items two moderators labelled differently, waiting for a third decision."""
-    require(db, user, ADJUDICATE_ROLES, "adjudication_list", None, "labels")
+    require(db, who, "adjudication_list", None, "labels")
     return mdb.disagreements(db)
 
 
 def view_disagreement(
-    db: Database, user: User, item_key: str, *, record: bool = True
+    db: Database, who: ActorLike, item_key: str, *, record: bool = True
 ) -> dict[str, Any] | None:
     """One disagreement (masked text and both labels), or None if settled."""
-    require(db, user, ADJUDICATE_ROLES, "adjudication_view", item_key, "label_item")
+    actor = require(db, who, "adjudication_view", item_key, "label_item")
     found = next((d for d in mdb.disagreements(db) if d["item_key"] == item_key), None)
     if found is not None and record:
-        _audit(db, user, "adjudication_view", "label_item", item_key)
+        guard.record(db, actor, "adjudication_view", "label_item", item_key)
     return found
 
 
-def adjudicate(db: Database, user: User, item_key: str, choice: dict[str, Any]) -> int:
+def adjudicate(
+    db: Database, who: ActorLike, item_key: str, choice: dict[str, Any]
+) -> int:
     """Record the third decision on a disagreement (origin ``adjudication``)."""
-    require(db, user, ADJUDICATE_ROLES, "adjudicate", item_key, "label_item")
-    if user["username"] in mdb.item_labellers(db, item_key):
+    actor = require(db, who, "adjudicate", item_key, "label_item")
+    if actor.username in mdb.item_labellers(db, item_key):
         raise InputError(
             "You labelled this post yourself: someone else must settle it."
         )
@@ -148,7 +143,19 @@ def adjudicate(db: Database, user: User, item_key: str, choice: dict[str, Any]) 
     if item is None:  # pragma: no cover (a disagreement always has labels)
         raise InputError("This item has no labels.")
     label_id = mdb.add_item_label(
-        db, item, normalise(choice), user["username"], "adjudication"
+        db, item, normalise(choice), actor.username, "adjudication"
     )
-    _audit(db, user, "adjudicate", "label_item", item_key)
+    record(db, actor, "adjudicate", "label_item", item_key)
     return label_id
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+def export_labels(db: Database, who: ActorLike) -> list[dict[str, Any]]:
+    """Moderators' labels as training data (masked text and labels only); the
+    export is audited with its size (``maraude export labels``)."""
+    actor = require(db, who, "labels_exported", None, "labels")
+    rows = mdb.export_labels(db)
+    record(db, actor, "labels_exported", "labels", None, {"n": len(rows)})
+    return rows

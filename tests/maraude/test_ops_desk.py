@@ -1,4 +1,5 @@
-"""Lead actions: roles checked server-side, claims exclusive, every action audited."""
+"""The desk (maraude.ops.desk): roles checked server-side, claims exclusive, every
+operation audited. Moved from the dashboard's action tests, assertions kept."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import json
 
 import pytest
 
-from dashboard import actions
 from maraude import db as mdb
 from maraude.errors import ClaimError, InputError, PermissionDenied
+from maraude.ops import desk
+from tests.maraude.ops_fixtures import db as db  # the fixtures
+from tests.maraude.ops_fixtures import db_path as db_path
+from tests.maraude.ops_fixtures import leads as leads
 
 ALICE = {"username": "alice", "role": "worker"}
 BOB = {"username": "bob", "role": "worker"}
@@ -23,12 +27,12 @@ def audit_actions(db) -> list[tuple[str, str, str | None]]:
 @pytest.mark.parametrize(
     ("action", "args"),
     [
-        (actions.claim, (1, 45)),
-        (actions.reply, (1, "bonjour")),
-        (actions.release, (1,)),
-        (actions.not_relevant, (1,)),
-        (actions.escalate, (1,)),
-        (actions.note, (1, "vu")),
+        (desk.claim, (1, 45)),
+        (desk.reply, (1, "bonjour")),
+        (desk.release, (1,)),
+        (desk.not_relevant, (1,)),
+        (desk.escalate, (1,)),
+        (desk.note, (1, "vu")),
     ],
 )
 def test_a_moderator_cannot_act_on_a_lead(db, leads, action, args):
@@ -40,38 +44,38 @@ def test_a_moderator_cannot_act_on_a_lead(db, leads, action, args):
 
 def test_a_moderator_cannot_take_the_next_lead(db, leads):
     with pytest.raises(PermissionDenied):
-        actions.next_lead(db, MOD, 45)
+        desk.next_lead(db, MOD, 45)
     assert mdb.status_counts(db) == {"new": len(leads)}
 
 
 def test_a_moderator_can_view_a_lead(db, leads):
-    assert actions.view_lead(db, MOD, leads["rights"])["id"] == leads["rights"]
+    assert desk.view_lead(db, MOD, leads["rights"])["id"] == leads["rights"]
     assert audit_actions(db) == [("mod", "view", str(leads["rights"]))]
 
 
 def test_viewing_a_missing_lead_gives_none_and_no_audit(db, leads):
-    assert actions.view_lead(db, ALICE, 999) is None
+    assert desk.view_lead(db, ALICE, 999) is None
     assert audit_actions(db) == []
 
 
 def test_the_second_user_to_claim_a_lead_gets_a_claim_error(db, leads):
-    actions.claim(db, ALICE, leads["rights"], 45)
+    desk.claim(db, ALICE, leads["rights"], 45)
     with pytest.raises(ClaimError, match="alice"):
-        actions.claim(db, BOB, leads["rights"], 45)
+        desk.claim(db, BOB, leads["rights"], 45)
     assert mdb.get_lead(db, leads["rights"])["claimed_by"] == "alice"
     assert audit_actions(db) == [("alice", "claim", str(leads["rights"]))]
 
 
 def test_next_lead_takes_crisis_first_then_the_next_one(db, leads):
-    assert actions.next_lead(db, ALICE, 45) == leads["crisis"]
-    assert actions.next_lead(db, BOB, 45) not in (None, leads["crisis"])
+    assert desk.next_lead(db, ALICE, 45) == leads["crisis"]
+    assert desk.next_lead(db, BOB, 45) not in (None, leads["crisis"])
 
 
 def test_reply_needs_the_claim_and_stores_the_text(db, leads):
     with pytest.raises(ClaimError, match="claim it first"):
-        actions.reply(db, ALICE, leads["rights"], "Bonjour")
-    actions.claim(db, ALICE, leads["rights"], 45)
-    actions.reply(db, ALICE, leads["rights"], "  Bonjour, voici le lien.  ")
+        desk.reply(db, ALICE, leads["rights"], "Bonjour")
+    desk.claim(db, ALICE, leads["rights"], 45)
+    desk.reply(db, ALICE, leads["rights"], "  Bonjour, voici le lien.  ")
     lead = mdb.get_lead(db, leads["rights"])
     assert (lead["status"], lead["reply_text"]) == (
         "replied",
@@ -82,15 +86,15 @@ def test_reply_needs_the_claim_and_stores_the_text(db, leads):
 
 
 def test_an_empty_reply_is_refused(db, leads):
-    actions.claim(db, ALICE, leads["rights"], 45)
+    desk.claim(db, ALICE, leads["rights"], 45)
     with pytest.raises(InputError, match="reply you sent"):
-        actions.reply(db, ALICE, leads["rights"], "  \n ")
+        desk.reply(db, ALICE, leads["rights"], "  \n ")
     assert mdb.get_lead(db, leads["rights"])["status"] == "claimed"
 
 
 def test_not_relevant_closes_and_keeps_a_masked_negative_example(db, leads):
-    actions.claim(db, ALICE, leads["rights"], 45)
-    actions.not_relevant(db, ALICE, leads["rights"])
+    desk.claim(db, ALICE, leads["rights"], 45)
+    desk.not_relevant(db, ALICE, leads["rights"])
     assert mdb.get_lead(db, leads["rights"])["status"] == "not_relevant"
     (label,) = mdb.labels(db)
     assert label["origin"] == "not_relevant"
@@ -102,12 +106,12 @@ def test_not_relevant_closes_and_keeps_a_masked_negative_example(db, leads):
 
 def test_release_escalate_and_note(db, leads):
     lead_id = leads["minor"]
-    actions.claim(db, ALICE, lead_id, 45)
-    actions.release(db, ALICE, lead_id)
+    desk.claim(db, ALICE, lead_id, 45)
+    desk.release(db, ALICE, lead_id)
     assert mdb.get_lead(db, lead_id)["status"] == "new"
-    actions.claim(db, BOB, lead_id, 45)
-    actions.escalate(db, BOB, lead_id, "mineur, à voir")
-    actions.note(db, ALICE, lead_id, "appelé le 119")
+    desk.claim(db, BOB, lead_id, 45)
+    desk.escalate(db, BOB, lead_id, "mineur, à voir")
+    desk.note(db, ALICE, lead_id, "appelé le 119")
     lead = mdb.get_lead(db, lead_id)
     assert lead["status"] == "escalated"
     assert "appelé le 119" in lead["note"]
@@ -121,10 +125,10 @@ def test_release_escalate_and_note(db, leads):
 
 
 def test_the_audit_log_never_holds_post_text(db, leads):
-    actions.view_lead(db, ALICE, leads["rights"])
-    actions.claim(db, ALICE, leads["rights"], 45)
-    actions.note(db, ALICE, leads["rights"], "note privée")
-    actions.reply(db, ALICE, leads["rights"], "Bonjour, voici le lien.")
+    desk.view_lead(db, ALICE, leads["rights"])
+    desk.claim(db, ALICE, leads["rights"], 45)
+    desk.note(db, ALICE, leads["rights"], "note privée")
+    desk.reply(db, ALICE, leads["rights"], "Bonjour, voici le lien.")
     dumped = json.dumps(mdb.audit_entries(db), ensure_ascii=False)
     assert "RSA" not in dumped
     assert "Bonjour" not in dumped
