@@ -49,7 +49,7 @@ PLATFORM_KEYS: dict[str, dict[str, KeyType]] = {
 }
 
 FORUM_ENGINES = vocab.FORUM_ENGINES
-FORUM_SELECTORS = ("thread_link", "post", "author", "text", "date", "next_page")
+FORUM_SELECTORS = vocab.FORUM_SELECTORS
 
 REQUIRED_KEYS: dict[str, set[str]] = {
     "reddit": set(),  # subreddits or query: ANY_OF_KEYS

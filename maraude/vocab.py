@@ -81,6 +81,8 @@ FORUM_ENGINES: Final = (
     "smf",
     "invision",
 )
+#: CSS selectors a ``forum`` source gives instead of an engine (``selectors = {…}``).
+FORUM_SELECTORS: Final = ("thread_link", "post", "author", "text", "date", "next_page")
 
 # --- Roles and permissions -------------------------------------------------
 

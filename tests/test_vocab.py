@@ -34,6 +34,7 @@ def test_the_lists_have_no_repeated_name():
         "PLATFORMS",
         "IMPORT_PLATFORMS",
         "FORUM_ENGINES",
+        "FORUM_SELECTORS",
         "ROLES",
     ):
         values = getattr(vocab, name)
@@ -94,6 +95,16 @@ def test_forum_engines_agree():
     assert FORUM_ENGINES == vocab.FORUM_ENGINES
     for name, engine in ENGINES.items():
         assert engine.name == name
+
+
+def test_forum_selectors_agree():
+    from dataclasses import fields
+
+    from crawlers.spiders.forum_engines import REQUIRED, Engine
+    from maraude.sources import FORUM_SELECTORS
+
+    assert REQUIRED == FORUM_SELECTORS == vocab.FORUM_SELECTORS
+    assert set(vocab.FORUM_SELECTORS) <= {f.name for f in fields(Engine)}
 
 
 # --- the database, read from a fresh database's own SQL ------------------------

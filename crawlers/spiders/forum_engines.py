@@ -23,9 +23,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from parsel import Selector, SelectorList
 
 from crawlers.text import attr
+from maraude import vocab
 
 Css = tuple[str, ...]
-REQUIRED = ("thread_link", "post", "author", "text", "date", "next_page")
+#: The selectors of a board without an engine (contracts.md, sources).
+REQUIRED = vocab.FORUM_SELECTORS
 SESSION_PARAMS = frozenset({"s", "sid", "phpsessid", "sessionid", "osCsid"})
 _DIGITS = re.compile(r"(\d+)(?!.*\d)")  # the last group of digits
 _SESSION_IN_TEXT = re.compile(r"([?&;])(?:s|sid|phpsessid)=[0-9a-f]{16,}&?", re.I)
