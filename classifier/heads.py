@@ -12,7 +12,9 @@ result within float rounding; tested).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from math import ceil
 from typing import Any
 
 import numpy as np
@@ -20,12 +22,27 @@ from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
-from sklearn.model_selection import cross_val_predict
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-__all__ = ["C_GRID", "StackedHeads", "choose_c", "logistic", "make_head"]
+from classifier.dataset import LABELS, Example
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "C_GRID",
+    "NO_FORM",
+    "StackedHeads",
+    "choose_c",
+    "fit_form",
+    "fit_heads",
+    "logistic",
+    "make_head",
+]
 
 #: The values ``C="auto"`` chooses from, per head.
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
+#: The form head's class for a rights post that names no non-recours form.
+NO_FORM = "none"
 
 
 def logistic(c: float) -> LogisticRegression:
@@ -57,6 +74,69 @@ def make_head(n_min: int, c: float, cv: int) -> Any:
     if k < 2:
         return logistic(c)
     return CalibratedClassifierCV(logistic(c), method="sigmoid", cv=k, ensemble=False)
+
+
+def fit_heads(
+    features: Any,
+    examples: Sequence[Example],
+    c: float | str,
+    cv: int,
+    random_state: int,
+) -> tuple[dict[str, Any], dict[str, float], dict[str, np.ndarray]]:
+    """Fit one binary head per label on the examples that know that label.
+
+    Returns ``(heads, C chosen per head, out-of-fold scores)``: a label with
+    fewer than two examples of a class gets no head (None) and NaN scores; the
+    out-of-fold scores (NaN where the label is unknown) are those the
+    thresholds are chosen on.
+    """
+    heads: dict[str, Any] = {}
+    chosen: dict[str, float] = {}
+    oof: dict[str, np.ndarray] = {}
+    for name in LABELS:
+        idx = np.array(
+            [i for i, ex in enumerate(examples) if ex.label(name) is not None]
+        )
+        scores = np.full(len(examples), np.nan)
+        yv = np.array([examples[i].label(name) for i in idx], dtype=int)
+        n_min = int(min(np.bincount(yv, minlength=2))) if len(idx) else 0
+        if n_min < 2:
+            logger.warning("head %s skipped: too few examples of a class", name)
+            heads[name] = None
+            oof[name] = scores
+            continue
+        k = min(cv, n_min)  # outer folds; inner ones see (k-1)/k of it
+        skf = StratifiedKFold(k, shuffle=True, random_state=random_state)
+        value = chosen[name] = choose_c(features[idx], yv, skf, c)
+        inner = make_head(n_min - ceil(n_min / k), value, cv)
+        scores[idx] = cross_val_predict(
+            inner, features[idx], yv, cv=skf, method="predict_proba"
+        )[:, 1]
+        oof[name] = scores
+        heads[name] = make_head(n_min, value, cv).fit(features[idx], yv)
+        logger.info(
+            "head %s: %d examples, %d positives, C = %g",
+            name,
+            len(idx),
+            yv.sum(),
+            value,
+        )
+    return heads, chosen, oof
+
+
+def fit_form(
+    features: Any, examples: Sequence[Example], c: float
+) -> tuple[LogisticRegression | None, list[str]]:
+    """The non-recours form head, fitted on the rights-positive examples, and its
+    classes (:data:`NO_FORM` for none); no head when they show fewer than two
+    forms."""
+    idx = [i for i, ex in enumerate(examples) if ex.rights == 1]
+    forms = [examples[i].non_recours_form or NO_FORM for i in idx]
+    classes = sorted(set(forms))
+    if len(classes) < 2:
+        return None, classes
+    head = logistic(c).fit(features[idx], forms)
+    return head, [str(k) for k in head.classes_]
 
 
 def _unwrap(head: Any) -> tuple[LogisticRegression, float, float]:

@@ -35,39 +35,28 @@ precision ≥ ``crisis_sure_precision``, the possible pair for
 precision keeping ``distress_min_recall``, the others at the best F1 with
 precision ≥ ``precision_target``. A held-out split only measures.
 Thresholds are part of ``fit`` (its parameters above); nothing rewrites them
-afterwards. Persistence lives in :mod:`classifier.store` (``save_model``,
-``load_model``; import them from there).
-
-Scikit-learn conventions: ``__init__`` takes keyword-only parameters and only
-stores them (``get_params``, ``set_params`` and ``sklearn.base.clone`` work);
-fitted state ends with ``_``; the prediction methods raise
-:class:`~sklearn.exceptions.NotFittedError` before ``fit`` (or ``load_model``).
-Two things are transient, rebuilt rather than persisted: ``embedder_`` (rebuilt
-from ``embedder_spec_`` by ``load_model`` and when unpickling: an embedder is
-never pickled) and ``_predict_cache`` (fast transforms derived from fitted
-attributes, see :meth:`MaraudeClassifier._derived`).
+afterwards. The estimator keeps scikit-learn's conventions (keyword-only
+parameters, fitted state ending in ``_``, ``NotFittedError`` before ``fit``).
+Persistence lives in :mod:`classifier.store` (``save_model``, ``load_model``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from math import ceil
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from classifier import lexicon, neighbors
 from classifier.dataset import LABELS, Example
 from classifier.embed import Embedder, load_embedder
 from classifier.features import FastTfidf, char_vectorizer, word_vectorizer
-from classifier.heads import StackedHeads, choose_c, logistic, make_head
+from classifier.heads import NO_FORM, StackedHeads, fit_form, fit_heads
 from classifier.rights_tagger import RightsTagger
 from classifier.text import normalize
 from classifier.thresholds import choose_thresholds, compose_scores
@@ -76,7 +65,6 @@ from maraude import vocab
 logger = logging.getLogger(__name__)
 
 OUTPUT_LABELS = vocab.OUTPUT_LABELS
-NO_FORM = "none"
 #: The fitted attributes every prediction needs (``check_is_fitted``).
 FITTED_ATTRIBUTES = ("embedder_", "heads_", "thresholds_", "floors_", "tagger_")
 _NOT_FITTED = (
@@ -103,12 +91,16 @@ class MaraudeClassifier(BaseEstimator):
     ``distress_min_recall`` is the recall floor of the distress threshold.
 
     Every parameter is keyword-only and stored unchanged (``embedder`` is a spec
-    dict, an embedder instance, or None for the default spec); validation and
-    loading happen in :meth:`fit`.
+    dict, an embedder instance, or None for the default spec), so
+    ``get_params``, ``set_params`` and ``sklearn.base.clone`` work; validation
+    and loading happen in :meth:`fit`. The prediction methods raise
+    :class:`~sklearn.exceptions.NotFittedError` before ``fit`` (or
+    ``classifier.store.load_model``).
 
     Not persisted: ``embedder_`` (the embedder instance, rebuilt from
-    ``embedder_spec_``) and ``_predict_cache`` (see :meth:`_derived`); both are
-    left out of pickles (:meth:`__getstate__`).
+    ``embedder_spec_`` by ``load_model`` and on unpickling: an embedder is never
+    pickled) and ``_predict_cache`` (see :meth:`_derived`); both are left out of
+    pickles (:meth:`__getstate__`).
     """
 
     def __init__(
@@ -182,8 +174,12 @@ class MaraudeClassifier(BaseEstimator):
                 min_df=2, max_features=self.word_max_features
             ).fit(folded)
         features = self._features(texts, emb)
-        oof = self._fit_heads(features, examples)
-        self._fit_form(features, examples)
+        self.heads_, self.C_, oof = fit_heads(
+            features, examples, self.C, self.cv, self.random_state
+        )
+        self.form_head_, self.form_classes_ = fit_form(
+            features, examples, self.C_.get("rights", 4.0)
+        )
         self.tagger_ = RightsTagger(catalogue_dir=self.catalogue_dir).fit(
             emb,
             [ex.rights_topics for ex in examples],
@@ -198,6 +194,8 @@ class MaraudeClassifier(BaseEstimator):
         return self
 
     def _features(self, texts: Sequence[str], emb: np.ndarray) -> sp.csr_matrix:
+        """The heads' features: char and word TF-IDF of the folded texts, then
+        the embeddings (times ``embedding_weight``)."""
         folded = [normalize(t) for t in texts]
         parts = [self._derived("vectorizer_", FastTfidf).transform(folded)]
         if self.word_vectorizer_ is not None:
@@ -240,54 +238,6 @@ class MaraudeClassifier(BaseEstimator):
         if "embedder_spec_" in state:
             self.embedder_ = load_embedder(state["embedder_spec_"])
 
-    def _fit_heads(
-        self, features: sp.csr_matrix, examples: Sequence[Example]
-    ) -> dict[str, np.ndarray]:
-        """Fit the four binary heads; return their out-of-fold scores (NaN: unknown)."""
-        self.heads_: dict[str, Any] = {}
-        self.C_: dict[str, float] = {}
-        oof: dict[str, np.ndarray] = {}
-        for name in LABELS:
-            idx = np.array(
-                [i for i, ex in enumerate(examples) if ex.label(name) is not None]
-            )
-            scores = np.full(len(examples), np.nan)
-            yv = np.array([examples[i].label(name) for i in idx], dtype=int)
-            n_min = int(min(np.bincount(yv, minlength=2))) if len(idx) else 0
-            if n_min < 2:
-                logger.warning("head %s skipped: too few examples of a class", name)
-                self.heads_[name] = None
-                oof[name] = scores
-                continue
-            k = min(self.cv, n_min)  # outer folds; inner ones see (k-1)/k of it
-            skf = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
-            c = self.C_[name] = choose_c(features[idx], yv, skf, self.C)
-            inner = make_head(n_min - ceil(n_min / k), c, self.cv)
-            scores[idx] = cross_val_predict(
-                inner, features[idx], yv, cv=skf, method="predict_proba"
-            )[:, 1]
-            oof[name] = scores
-            self.heads_[name] = make_head(n_min, c, self.cv).fit(features[idx], yv)
-            logger.info(
-                "head %s: %d examples, %d positives, C = %g",
-                name,
-                len(idx),
-                yv.sum(),
-                c,
-            )
-        return oof
-
-    def _fit_form(self, features: sp.csr_matrix, examples: Sequence[Example]) -> None:
-        idx = [i for i, ex in enumerate(examples) if ex.rights == 1]
-        forms = [examples[i].non_recours_form or NO_FORM for i in idx]
-        self.form_head_: LogisticRegression | None = None
-        self.form_classes_: list[str] = sorted(set(forms))
-        if len(self.form_classes_) >= 2:
-            self.form_head_ = logistic(self.C_.get("rights", 4.0)).fit(
-                features[idx], forms
-            )
-            self.form_classes_ = [str(c) for c in self.form_head_.classes_]
-
     def _fit_thresholds(
         self,
         texts: Sequence[str],
@@ -323,6 +273,7 @@ class MaraudeClassifier(BaseEstimator):
 
     # -------------------------------------------------------------- predicting
     def _scores(self, texts: Sequence[str], emb: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw head scores per label, plus ``form`` and ``topics`` when fitted."""
         features = self._features(texts, emb)
         stacked = self._derived(
             "heads_", lambda heads: StackedHeads([heads.get(n) for n in LABELS])

@@ -24,6 +24,7 @@ import skops.io as sio
 from classifier.dataset import LABELS
 from classifier.embed import load_embedder, package_version
 from classifier.features import char_vectorizer, word_vectorizer
+from classifier.heads import NO_FORM
 from classifier.rights_tagger import RightsTagger
 from maraude.errors import ModelNotFoundError
 from maraude.rights import CATALOGUE_DIR, load_catalogue
@@ -93,7 +94,7 @@ def save_model(
     ``metadata`` (training counts, held-out metrics…) is merged into the file.
     """
     from classifier.card import model_card
-    from classifier.model import NO_FORM, OUTPUT_LABELS
+    from classifier.model import OUTPUT_LABELS
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -56,6 +56,7 @@ class TrainOptions:
     held_out_share: float = TEST_FRACTION
 
     def __post_init__(self) -> None:
+        """Keep ``data_files`` as a tuple; refuse one path given as a string."""
         if isinstance(self.data_files, str | Path):
             raise TypeError("data_files is a sequence of paths, not one path")
         object.__setattr__(self, "data_files", tuple(self.data_files))
@@ -64,6 +65,7 @@ class TrainOptions:
 def _counts(
     examples: Sequence[Example], train: Sequence[Example], test: Sequence[Example]
 ) -> dict[str, Any]:
+    """Counts for ``metadata.json``: examples, sources, positives per split."""
     return {
         "n_total": len(examples),
         "n_train": len(train),

@@ -25,6 +25,11 @@ from classifier.model import MaraudeClassifier
 TEXTS = ["j'ai envie d'en finir", "quelle belle journée", "la CAF m'a coupé le RSA"]
 
 
+def _round_trip(model: MaraudeClassifier) -> MaraudeClassifier:
+    """The model pickled and unpickled in memory (our own bytes, never a file)."""
+    return pickle.loads(pickle.dumps(model))  # noqa: S301
+
+
 def test_parameters_are_keyword_only():
     with pytest.raises(TypeError):
         MaraudeClassifier({"backend": "fake", "dim": 32})  # type: ignore[misc]
@@ -93,8 +98,9 @@ def test_pickle_leaves_out_the_embedder_and_the_cache(fitted):
     state = fitted.__getstate__()
     assert "embedder_" not in state
     assert "_predict_cache" not in state
-    assert hasattr(fitted, "embedder_") and fitted._predict_cache  # not mutated
-    copy = pickle.loads(pickle.dumps(fitted))
+    assert hasattr(fitted, "embedder_")  # the model itself is not changed
+    assert fitted._predict_cache
+    copy = _round_trip(fitted)
     assert copy.embedder_ is not fitted.embedder_
     assert copy.embedder_.spec == fitted.embedder_spec_  # rebuilt from its spec
     assert not getattr(copy, "_predict_cache", None)
@@ -104,14 +110,14 @@ def test_pickle_leaves_out_the_embedder_and_the_cache(fitted):
 
 def test_unfitted_model_pickles_without_an_embedder():
     model = MaraudeClassifier(embedder={"backend": "fake", "dim": 32}, cv=3)
-    copy = pickle.loads(pickle.dumps(model))
+    copy = _round_trip(model)
     assert copy.get_params() == model.get_params()
     assert not hasattr(copy, "embedder_")
 
 
 def test_cache_follows_the_fitted_attributes(fitted, examples):
     """A derived object is built once and rebuilt when its attribute is replaced."""
-    model = pickle.loads(pickle.dumps(fitted))  # a copy we may change
+    model = _round_trip(fitted)  # a copy we may change
     texts = [e.text for e in examples[:20]]
     emb = model.embedder_.encode(texts)
     first = model._scores(texts, emb)
