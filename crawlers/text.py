@@ -211,8 +211,10 @@ def attr(sel: Selector | SelectorList[Any], name: str) -> str | None:
     if isinstance(sel, SelectorList):
         if not sel:
             return None
-        sel = sel[0]
-    getter = getattr(sel.root, "get", None)  # an lxml element; text nodes have none
+        one: Selector = sel[0]
+    else:
+        one = sel
+    getter = getattr(one.root, "get", None)  # an lxml element; text nodes have none
     value = getter(name) if getter is not None else None
     return value if isinstance(value, str) else None
 

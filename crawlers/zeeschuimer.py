@@ -203,7 +203,7 @@ def _tweet(
     data = _unwrap(data)
     if data.get("promoted") is True or "promotedMetadata" in data:
         return AD
-    legacy = data.get("legacy") if isinstance(data.get("legacy"), dict) else data
+    legacy = data["legacy"] if isinstance(data.get("legacy"), dict) else data
     native = str(
         data.get("rest_id") or legacy.get("id_str") or obj.get("item_id") or ""
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -64,7 +64,8 @@ class SourceSpider(scrapy.Spider):
     source_schema: ClassVar[SourceSchema | None] = None
 
     def __init__(self, source: Source, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, name=f"{self.platform}:{source.name}", **kwargs)
+        kwargs["name"] = f"{self.platform}:{source.name}"
+        super().__init__(*args, **kwargs)
         self.source = source
         self.settings_ = source.settings
         self.pages = 0
@@ -282,9 +283,11 @@ class SourceSpider(scrapy.Spider):
             else failure.value.__class__.__name__,
         )
 
-    def on_error(self, failure: Any) -> None:
-        """The errback of every request: log it (spiders may do more)."""
+    def on_error(self, failure: Any) -> Iterator[Any] | None:
+        """The errback of every request: log it (spiders may do more, and yield
+        requests to try instead)."""
         self.log_failure(failure)
+        return None
 
     def closed(self, reason: str) -> None:
         """Every item went through the pipelines: save each walk's final mark.

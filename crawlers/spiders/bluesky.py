@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import scrapy
@@ -51,7 +51,8 @@ KEY = "search"
 class BlueskySpider(SourceSpider):
     name = platform = "bluesky"
     # An API, not HTML crawling: Bluesky's terms and RateLimit-* headers apply.
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    # Annotated as scrapy.Spider declares it (an instance attribute, for mypy).
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,7 +120,7 @@ class BlueskySpider(SourceSpider):
             late = (
                 since is not None
                 and not kept
-                and _order(post) > since
+                and (_order(post) or "") > since  # every row has an order
                 and not self.seen(self.site, post["uri"])
             )
             if not (kept or late):

@@ -22,7 +22,7 @@ import json
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
@@ -42,7 +42,8 @@ Chain = deque[scrapy.Request]
 class DiscourseSpider(SourceSpider):
     name = platform = "discourse"
     # A JSON API, not HTML crawling: the forum's terms and rate limits apply.
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    # Annotated as scrapy.Spider declares it (an instance attribute, for mypy).
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -267,10 +268,11 @@ class DiscourseSpider(SourceSpider):
             yield self._item(post, self._first.get(topic_id))
 
     def _parent(self, post: dict) -> tuple[int | None, bool]:
-        topic, number = post.get("topic_id"), post.get("post_number")
+        topic: Any = post.get("topic_id")
+        number = post.get("post_number")
         if number == 1:
             return None, True
-        target = post.get("reply_to_post_number")
+        target: Any = post.get("reply_to_post_number")
         if target is not None and not _int(target):
             raise TypeError("reply_to_post_number is not a number")
         parent = (
@@ -282,7 +284,8 @@ class DiscourseSpider(SourceSpider):
         return sorted({p.get("reply_to_post_number") or 1 for p in posts})
 
     def _remember(self, post: dict) -> None:
-        topic, number = post.get("topic_id"), post.get("post_number")
+        topic: Any = post.get("topic_id")
+        number: Any = post.get("post_number")
         if not _int(topic) or not _int(number):
             return
         self._numbers[(topic, number)] = post["id"]

@@ -17,13 +17,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from parsel import Selector, SelectorList
 
 from crawlers.text import attr
 from maraude import vocab
+
+if TYPE_CHECKING:
+    from scrapy.http import TextResponse
 
 Css = tuple[str, ...]
 #: The selectors of a board without an engine (contracts.md, sources).
@@ -233,7 +236,7 @@ def engine_for(settings: dict[str, Any]) -> Engine:
         base = Engine(name="custom", post=(), text=())
     else:
         base = ENGINES[name]
-    given = {k: _as_css(v) for k, v in selectors.items()}
+    given: dict[str, Any] = {k: _as_css(v) for k, v in selectors.items()}
     return replace(base, **given)
 
 
@@ -248,7 +251,7 @@ def _as_css(value: Any) -> Css:
 # -- reading a page ---------------------------------------------------------
 
 
-def select(sel: Selector, alternatives: Css) -> SelectorList[Any]:
+def select(sel: Selector | TextResponse, alternatives: Css) -> SelectorList[Any]:
     """The matches of the first alternative that matches anything."""
     for css in alternatives:
         found = sel.css(css)
@@ -257,7 +260,7 @@ def select(sel: Selector, alternatives: Css) -> SelectorList[Any]:
     return SelectorList([])
 
 
-def first_string(sel: Selector, alternatives: Css) -> str | None:
+def first_string(sel: Selector | TextResponse, alternatives: Css) -> str | None:
     """The first non-blank string (an attribute, or an element's text)."""
     for css in alternatives:
         for found in sel.css(css):

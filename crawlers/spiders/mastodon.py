@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 import scrapy
@@ -39,7 +39,8 @@ _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?([^\";]+)\"?")
 class MastodonSpider(SourceSpider):
     name = platform = "mastodon"
     # An API, not HTML crawling: the instance's terms and rate limits apply.
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    # Annotated as scrapy.Spider declares it (an instance attribute, for mypy).
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,7 +110,7 @@ class MastodonSpider(SourceSpider):
             late = (
                 since is not None
                 and not kept
-                and _order(status) > since
+                and (_order(status) or 0) > since  # every row has an order
                 and not self._seen(status)
             )
             if not (kept or late):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
@@ -40,7 +40,8 @@ ALL = ""  # the feed key of a search across Reddit
 class RedditSpider(SourceSpider):
     name = platform = "reddit"
     # An API, not HTML crawling: Reddit's API terms and rate-limit headers apply.
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    # Annotated as scrapy.Spider declares it (an instance attribute, for mypy).
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

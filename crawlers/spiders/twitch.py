@@ -45,7 +45,8 @@ _CHANNEL = re.compile(
 class TwitchSpider(SourceSpider):
     name = platform = "twitch"
     # Chat, not HTML crawling: no robots.txt, no HTTP request at all.
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    # Annotated as scrapy.Spider declares it (an instance attribute, for mypy).
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -58,7 +58,8 @@ _CHANNEL = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
 class YoutubeSpider(SourceSpider):
     name = platform = "youtube"
     # An API: Google's terms and quotas apply, not robots.txt.
-    custom_settings: ClassVar[dict[str, Any]] = {"ROBOTSTXT_OBEY": False}
+    # Annotated as scrapy.Spider declares it (an instance attribute, for mypy).
+    custom_settings: dict[str, Any] | None = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012
     handle_httpstatus_list: ClassVar[list[int]] = [403, 404]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -148,7 +149,7 @@ class YoutubeSpider(SourceSpider):
         if self.pages >= self.max_pages or not self._spend("search"):
             return None
         self.pages += 1
-        params = {"part": "snippet", "type": "video", "order": "date"}
+        params: dict[str, Any] = {"part": "snippet", "type": "video", "order": "date"}
         params |= {"maxResults": 50, **by}
         return scrapy.Request(
             self._url("search", params),
