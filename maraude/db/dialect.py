@@ -18,13 +18,16 @@ literals:
 
 ``julianday()`` and a ``json_each(text)`` that yields ``value`` as text are
 SQL functions created by the PostgreSQL schema (:mod:`maraude.db.schema_pg`).
-What cannot be spelt alike (full-text search, ``FOR UPDATE SKIP LOCKED``,
-purging the index) is chosen with :func:`is_postgres` where it is used.
+What cannot be spelt alike (``FOR UPDATE SKIP LOCKED`` on claims, purging
+in batches) is chosen with :func:`is_postgres` / :func:`claim_locks` where it
+is used.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -66,14 +69,51 @@ def is_postgres(db: Any) -> bool:
     return getattr(db, "dialect", "sqlite") == "postgresql"
 
 
-def skip_locked(db: Any) -> str:
-    """`` FOR UPDATE SKIP LOCKED`` on PostgreSQL, nothing on SQLite.
+def claim_locks(db: Any) -> Iterator[str]:
+    """The row-lock clause of each try of a claim, after the ``LIMIT`` of the
+    sub-select that picks the lead; the caller tries again only while its
+    plain read still sees a free lead.
 
-    After ``LIMIT`` in the sub-select that picks a row to claim: a claimer
-    passes over rows another transaction is claiming and takes the next free
-    one (SQLite has one writer at a time, so nothing is ever locked there).
+    SQLite has one writer at a time, so nothing is ever locked: one try, no
+    clause. PostgreSQL passes over the rows other claimers are locking
+    (``FOR UPDATE SKIP LOCKED``: a losing claimer takes the next free lead).
+    When every free lead is locked (a priority refresh holds them for a
+    moment), it tries again after a short pause, for up to
+    :data:`CLAIM_PATIENCE` seconds, rather than answer "no lead" while leads
+    are free. A claimer never waits on a lock, so claimers never deadlock.
     """
-    return " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
+    if not is_postgres(db):
+        yield ""
+        return
+    deadline = time.monotonic() + CLAIM_PATIENCE
+    pause = 0.005
+    while True:
+        yield " FOR UPDATE SKIP LOCKED"
+        if time.monotonic() > deadline:
+            return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
+#: Seconds a PostgreSQL claim keeps trying while every free lead is locked.
+CLAIM_PATIENCE = 10.0
+
+
+def try_xact_lock(db: Any, key: int) -> bool:
+    """Inside a transaction: take lock ``key`` until it ends, or False at once
+    if another transaction holds it (PostgreSQL's advisory locks).
+
+    Keeps two processes from running one bulk update at once (they would
+    deadlock, each locking rows the other needs). Always True on SQLite,
+    where a writing transaction already excludes every other writer.
+    """
+    if not is_postgres(db):
+        return True
+    return bool(db.execute("SELECT pg_try_advisory_xact_lock(?)", [key]).fetchone()[0])
+
+
+#: Advisory lock keys (any distinct integers).
+REFRESH_LOCK = 7_431_019
 
 
 #: Full-text search of posts, as each engine spells it (``?``: the words).

@@ -159,6 +159,18 @@ class PgConnection:
         """Close the connection."""
         self._db.raw.close()
 
+    def __enter__(self) -> PgConnection:
+        """``with db.conn:`` one transaction, committed at the end (as sqlite3)."""
+        if not self.in_transaction:
+            self._db.raw.execute("BEGIN")
+        return self
+
+    def __exit__(self, kind: object, error: object, tb: object) -> None:
+        if error is None:
+            self.commit()
+        else:
+            self.rollback()
+
 
 class PgTable:
     """``db[name]``: only what Maraude reads of a table."""

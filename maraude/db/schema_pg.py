@@ -267,6 +267,8 @@ MIGRATIONS: list[tuple[str, str | Callable[[Any], None]]] = [
 
 #: Tables that are PostgreSQL's own means, not part of the shared schema.
 PG_ONLY_TABLES = frozenset({"_pg_migrations", "posts_fts"})
+#: Columns only the PostgreSQL schema has (SQLite's implicit rowid, spelt out).
+PG_ONLY_COLUMNS = {"predictions": ("rowid",)}
 
 
 def apply(raw: Any) -> list[str]:
