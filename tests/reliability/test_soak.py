@@ -1,6 +1,7 @@
-"""Soak: 20 simulated workers drive the dashboard's own action functions
-(next lead, view, reply or not relevant, release) while a real crawl writes
-new posts into the same database. Bounded (about 15 s, loopback only).
+"""Soak: 20 simulated workers drive the operations the dashboard calls
+(maraude.ops.desk: next lead, view, reply or not relevant, release) while a
+real crawl writes new posts into the same database. Bounded (about 15 s,
+loopback only).
 
 No error may reach a worker, and no write may be lost: every reply and every
 "not relevant" a worker made is in the database, with its audit line.
