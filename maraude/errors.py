@@ -48,3 +48,7 @@ class PurgeIncompleteError(MaraudeError):
 
 class DatabaseDamagedError(SchemaError):
     """SQLite reports the database file as damaged or not a database."""
+
+
+class ScrapydError(MaraudeError):
+    """A scrapyd server cannot be reached or refused a request (deploy, job)."""

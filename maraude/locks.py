@@ -1,42 +1,140 @@
-"""Per-source crawl locks that a crash cannot leave behind.
+"""Per-source crawl locks, held in the database, that a crash cannot leave behind.
 
-``fcntl.flock`` locks belong to the process: the operating system releases them
-when it dies, even by SIGKILL, so a killed crawl never blocks the next one, and
-two crawls of one source can never run at once (``maraude crawl`` and
-``maraude schedule`` alike).
+:func:`source_lock` takes the source's lease in the table ``source_locks``
+(:mod:`maraude.db.locks`) and refreshes it from a background thread while the
+crawl runs, so two crawls of one source never run at once, on one machine or
+on several sharing the database (``maraude crawl``, ``maraude schedule`` and
+scrapyd jobs alike). A killed crawl stops refreshing: its lease expires after
+:data:`LEASE` seconds and the next run takes over, at once when the next run is
+on the same machine (the dead process's pid is gone).
 """
 
 from __future__ import annotations
 
-import fcntl
+import logging
 import os
-import re
+import socket
+import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a lease lasts without a refresh (a killed job's source is free after).
+LEASE = 120.0
+#: Environment variable overriding :data:`LEASE` (tests use a few seconds).
+LEASE_ENV = "MARAUDE_LOCK_LEASE"
 
 
-def lock_dir(db_path: Path) -> Path:
-    return Path(f"{db_path}.locks")
+class Lease:
+    """A held (or refused) lease: true when held; ``lost`` is set if it was lost."""
+
+    def __init__(self, source: str, holder: str, held: bool) -> None:
+        self.source = source
+        self.holder = holder
+        self.held = held
+        self.lost = threading.Event()
+
+    def __bool__(self) -> bool:
+        return self.held and not self.lost.is_set()
+
+    def __str__(self) -> str:  # prints like the bool it was before leases
+        return str(bool(self))
+
+    def __repr__(self) -> str:
+        return f"Lease({self.source!r}, held={self.held}, lost={self.lost.is_set()})"
+
+
+def lease_seconds() -> float:
+    """The lease length: ``MARAUDE_LOCK_LEASE`` if set (seconds), else :data:`LEASE`."""
+    raw = os.environ.get(LEASE_ENV)
+    try:
+        return max(1.0, float(raw)) if raw else LEASE
+    except ValueError:
+        return LEASE
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _take(db: Any, source: str, holder: str, lease: float) -> bool:
+    from maraude.db import locks
+
+    host, pid = socket.gethostname(), os.getpid()
+    if locks.acquire(db, source, holder, host, pid, lease):
+        return True
+    current = locks.lock_holder(db, source)
+    if current is not None and current.host == host and not _alive(current.pid):
+        logger.info(
+            "source %s: its last crawl (pid %d) died; taking over", source, current.pid
+        )
+        return locks.take_over(db, source, current.holder, holder, host, pid, lease)
+    return False
+
+
+def _keep(db_path: Path, lease: Lease, seconds: float, stop: threading.Event) -> None:
+    """Refresh ``lease`` every third of its length until ``stop`` is set."""
+    from maraude.db import locks, open_db
+
+    db = open_db(db_path)
+    try:
+        while not stop.wait(seconds / 3):
+            try:
+                ok = locks.refresh(db, lease.source, lease.holder, seconds)
+            except Exception:  # a busy or unreachable database: try again
+                logger.warning("source %s: could not refresh its lease", lease.source)
+                continue
+            if not ok:
+                logger.error(
+                    "source %s: its lease was lost (the database was unreachable "
+                    "for over %.0f s); another crawl may take it over",
+                    lease.source,
+                    seconds,
+                )
+                lease.lost.set()
+                return
+    finally:
+        db.close()
 
 
 @contextmanager
-def source_lock(db_path: Path, source: str) -> Iterator[bool]:
-    """Try to lock ``source``; yields False (without waiting) if another holds it."""
-    folder = lock_dir(db_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", source)
-    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+def source_lock(db_path: Path, source: str) -> Iterator[Lease]:
+    """Try to lock ``source``; yields a false :class:`Lease` (without waiting)
+    if another crawl holds it, a true one kept fresh until the block ends."""
+    from maraude.db import locks, open_db
+
+    seconds = lease_seconds()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    db = open_db(db_path)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
+        lease = Lease(source, holder, _take(db, source, holder, seconds))
+        if not lease.held:
+            yield lease
             return
+        stop = threading.Event()
+        keeper = threading.Thread(
+            target=_keep,
+            args=(db_path, lease, seconds, stop),
+            name=f"lease:{source}",
+            daemon=True,
+        )
+        keeper.start()
         try:
-            yield True
+            yield lease
         finally:
-            with suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            stop.set()
+            keeper.join(timeout=seconds)
+            with suppress(Exception):
+                locks.release(db, source, holder)
     finally:
-        os.close(fd)
+        db.close()

@@ -401,3 +401,19 @@ def m010_territories(db: Database) -> None:
         if code := departement_of(text):
             db.execute("UPDATE leads SET departement = ? WHERE id = ?", [code, lead_id])
     db.execute("CREATE INDEX leads_departement ON leads(departement)")
+
+
+@migrations()
+def m011_source_locks(db: Database) -> None:
+    """Per-source crawl leases (#18, :mod:`maraude.db.locks`): one row per source
+    being crawled, with its holder and the expiry of its lease, so two crawl
+    machines sharing the database never crawl one source at once."""
+    db.execute(
+        "CREATE TABLE source_locks ("
+        " source TEXT PRIMARY KEY,"
+        " holder TEXT NOT NULL,"
+        " host TEXT NOT NULL,"
+        " pid INTEGER NOT NULL,"
+        " acquired_at TEXT NOT NULL,"
+        " expires_at TEXT NOT NULL)"
+    )
