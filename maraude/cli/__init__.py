@@ -263,6 +263,22 @@ def import_(ctx: click.Context, db_path: str | None, file: str, source: str) -> 
 @sources_option
 @click.option("--once", is_flag=True, help="Run every scheduled source once, now.")
 @click.option("--no-classify", is_flag=True, help="Do not classify after crawling.")
+@click.option(
+    "--scrapyd",
+    "scrapyd_urls",
+    multiple=True,
+    metavar="URL",
+    help="Send the crawls as jobs to this scrapyd server (repeatable, or a comma "
+    "list: each job goes to the least busy one).",
+)
+@click.option(
+    "--wait",
+    "wait_s",
+    type=click.FloatRange(min=0),
+    default=3600.0,
+    show_default=True,
+    help="Seconds to wait for a round's scrapyd jobs before classifying.",
+)
 @click.pass_context
 @handle_errors
 def schedule(
@@ -271,30 +287,38 @@ def schedule(
     sources_file: str | None,
     once: bool,
     no_classify: bool,
+    scrapyd_urls: tuple[str, ...],
+    wait_s: float,
 ) -> None:
     """Crawl each enabled source on its cron `schedule`, in the foreground.
 
-    New posts are classified after each crawl; crisis leads left unclaimed
-    raise alerts ([alerts] in the config); every night at 03:17 open leads are
-    rechecked at their source and the retention purge runs. Meant for a
-    systemd service (see docs/deployment.md). Never runs two crawls of one
-    source at once, even beside `maraude crawl`.
+    Sources due at one time are crawled together, then new posts are
+    classified once (the model loaded once per round); crisis leads left
+    unclaimed raise alerts ([alerts] in the config); every night at 03:17 open
+    leads are rechecked at their source and the retention purge runs. Meant
+    for a systemd service (see docs/deployment.md). With --scrapyd, the
+    project is deployed to the servers and each crawl is a scrapyd job (its
+    settings come from the crawl machine's environment). Never runs two
+    crawls of one source at once, even beside `maraude crawl` or on another
+    machine sharing the database.
 
     \b
-    Example:
+    Examples:
       MARAUDE_SECRET=… maraude schedule --db /var/lib/maraude/maraude.db
+      maraude schedule --scrapyd http://crawl1:6800,http://crawl2:6800
     """
     import time
 
     from maraude import schedule as sched
-    from maraude.cli.commands import configured_sources
+    from maraude.cli import commands
     from maraude.config import resolve_db_path
 
     config = config_of(ctx)
     path = (
         Path(sources_file) if sources_file else config.path(config.crawl.sources_file)
     )
-    jobs = sched.make_jobs(configured_sources(path), time.time())
+    sources = commands.configured_sources(path)
+    jobs = sched.make_jobs(sources, time.time())
     if not jobs:
         raise click.ClickException(
             f"No enabled source with a `schedule` in {path}: nothing to do."
@@ -302,14 +326,19 @@ def schedule(
     jobs += [sched.purge_job(time.time()), sched.alerts_job(time.time())]
     for job in jobs:
         click.echo(f"{job.name}: '{job.schedule}'", err=True)
-    db = resolve_db_path(db_path)
-    sched.run_forever(
-        jobs,
-        lambda name: sched.run_job(
-            name, db, path, ctx.obj.get("config_path"), not no_classify
-        ),
-        once=once,
+    runner = sched.Runner(
+        resolve_db_path(db_path),
+        path,
+        ctx.obj.get("config_path"),
+        classify=not no_classify,
+        platforms={s.name: s.platform for s in sources},
+        pool=commands.scrapyd_pool(scrapyd_urls) if scrapyd_urls else None,
+        wait=wait_s,
+        strict=once,
     )
+    code = sched.run_forever(jobs, runner, once=once)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _register() -> None:

@@ -114,6 +114,28 @@ def crawl(
         )
 
 
+def scrapyd_pool(urls: Sequence[str]) -> Any:
+    """The scrapyd servers of ``--scrapyd``, with the project deployed on them.
+
+    The egg (:mod:`crawlers.egg`) goes to every reachable server unless that
+    version is there already; each job then names it. Raises
+    :class:`~maraude.errors.ScrapydError` when no server can be reached.
+    """
+    from crawlers.egg import build_egg
+    from maraude.scrapyd import Pool, parse_urls
+
+    pool = Pool.of(parse_urls(urls))
+    version, egg = build_egg()
+    reached = pool.deploy(version, egg)
+    click.echo(
+        f"Projet déployé (version {version}) sur {len(reached)} serveur(s) scrapyd.",
+        err=True,
+    )
+    for url, why in pool.down.items():
+        click.echo(f"Serveur ignoré pour ce tour : {url} ({why})", err=True)
+    return pool
+
+
 def import_posts(
     config: Config, path: Path, source: str, db_path: str | Path | None
 ) -> Any:

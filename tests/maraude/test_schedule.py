@@ -49,9 +49,9 @@ def test_jobs_run_when_due_in_order():
     def sleep(seconds):
         now[0] += seconds
 
-    def run(name):
-        ran.append((name, int(now[0] - T0)))
-        if len(ran) == 5:
+    def run(names):
+        ran.append((names, int(now[0] - T0)))
+        if len(ran) == 4:
             jobs.clear()  # stop the loop
         return 0
 
@@ -59,15 +59,21 @@ def test_jobs_run_when_due_in_order():
         [source("quart", "*/15 * * * *"), source("heure", "0 * * * *")], T0
     )
     run_forever(jobs, run, clock=lambda: now[0], sleep=sleep)
-    assert [name for name, _ in ran] == ["quart", "quart", "quart", "quart", "heure"]
-    assert [t // 60 for _, t in ran] == [14, 29, 44, 59, 59]
+    # Jobs due at one time make one round (one crawl, one classification).
+    assert [names for names, _ in ran] == [
+        ["quart"],
+        ["quart"],
+        ["quart"],
+        ["quart", "heure"],
+    ]
+    assert [t // 60 for _, t in ran] == [14, 29, 44, 59]
 
 
 def test_once_runs_every_job_now():
     ran = []
     jobs = make_jobs([source("a", "0 3 * * *"), source("b", "0 4 * * *")], T0)
-    run_forever(jobs, lambda name: ran.append(name) or 0, once=True)
-    assert ran == ["a", "b"]
+    assert run_forever(jobs, lambda names: ran.append(names) or 0, once=True) == 0
+    assert ran == [["a", "b"]]  # one round
 
 
 def test_the_nightly_purge_job():
@@ -81,7 +87,7 @@ def test_the_nightly_purge_job():
 
 def test_the_alerts_job_sends_due_crisis_alerts(tmp_path):
     from maraude import db as mdb
-    from maraude.schedule import ALERTS, alerts_job, run_job
+    from maraude.schedule import ALERTS, Runner, alerts_job
 
     job = alerts_job(T0)
     assert job.name == ALERTS
@@ -138,8 +144,9 @@ def test_the_alerts_job_sends_due_crisis_alerts(tmp_path):
         f'[alerts]\nwebhook_url = "http://127.0.0.1:{server.server_address[1]}/h"\n'
     )
     try:
-        assert run_job(ALERTS, path, tmp_path / "none.toml", str(config), False) == 0
-        assert run_job(ALERTS, path, tmp_path / "none.toml", str(config), False) == 0
+        runner = Runner(path, tmp_path / "none.toml", str(config), classify=False)
+        assert runner([ALERTS]) == 0
+        assert runner([ALERTS]) == 0
     finally:
         server.shutdown()
     assert len(received) == 1  # once per lead, however often the job runs
@@ -155,7 +162,8 @@ def test_a_listening_source_runs_in_the_background_and_never_overlaps():
     def sleep(seconds):
         now[0] += seconds
 
-    def run(name):
+    def run(names):
+        (name,) = names  # the chat runs alone, in the background
         ran.append(name)
         if name == "chat":
             listening.set()
@@ -177,3 +185,72 @@ def test_a_listening_source_runs_in_the_background_and_never_overlaps():
     release.set()
     assert ran.count("rss") == 3  # the feeds never waited for the chat
     assert ran.count("chat") == 1  # not started again while it listens
+
+
+def test_a_round_crawls_every_due_source_in_one_process_then_classifies_once(
+    tmp_path, monkeypatch
+):
+    import subprocess
+
+    from maraude.schedule import PURGE, Runner
+
+    commands = []
+
+    def fake_run(args, check):
+        commands.append(args[3:])  # after: python -m maraude
+        return subprocess.CompletedProcess(args, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    db, sources = tmp_path / "m.db", tmp_path / "s.toml"
+    assert Runner(db, sources)(["a", "b", "c", PURGE]) == 0
+    assert [c[0] for c in commands] == ["crawl", "classify", "recheck", "purge"]
+    crawl = commands[0]
+    assert [crawl[i + 1] for i, arg in enumerate(crawl) if arg == "--source"] == [
+        "a",
+        "b",
+        "c",
+    ]
+    commands.clear()
+    assert Runner(db, sources, classify=False)(["a"]) == 0
+    assert [c[0] for c in commands] == ["crawl"]
+
+
+def test_a_round_sent_to_scrapyd_waits_for_its_jobs_then_classifies_once(
+    tmp_path, monkeypatch
+):
+    import subprocess
+
+    from maraude.schedule import Runner
+    from maraude.scrapyd import Sent
+
+    calls = []
+
+    class FakePool:
+        down: dict[str, str] = {}  # noqa: RUF012
+
+        def send(self, jobs):
+            calls.append(("send", list(jobs)))
+            return [Sent("http://s", source, spider, "j") for spider, source in jobs]
+
+        def wait(self, sent, timeout):
+            calls.append(("wait", [s.source for s in sent], timeout))
+            return []
+
+    def fake_run(args, check):
+        calls.append(("run", args[3]))
+        return subprocess.CompletedProcess(args, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    runner = Runner(
+        tmp_path / "m.db",
+        tmp_path / "s.toml",
+        platforms={"a": "rss", "b": "reddit"},
+        pool=FakePool(),
+        wait=30.0,
+    )
+    assert runner(["a", "b"]) == 0
+    assert calls == [
+        ("send", [("rss", "a"), ("reddit", "b")]),
+        ("wait", ["a", "b"], 30.0),
+        ("run", "classify"),
+    ]
