@@ -196,7 +196,7 @@ def app_pages() -> tuple[tuple[str, ...], dict[str, frozenset[str]]]:
     """``PAGES`` and ``ROLES_BY_PAGE`` of dashboard/app.py, evaluated alone
     (importing app.py would run the dashboard)."""
     tree = ast.parse((ROOT / "dashboard" / "app.py").read_text(encoding="utf-8"))
-    wanted = [
+    wanted: list[ast.stmt] = [
         node
         for node in tree.body
         if isinstance(node, ast.Assign | ast.AnnAssign)
@@ -240,9 +240,15 @@ def test_permissions_name_only_roles_and_every_role_sees_a_page():
         vocab.roles_for("no_such_action")
 
 
-def _actions_named_in_code() -> set[tuple[str, str]]:
-    """(file, action) for each literal action given to the vocabulary's helpers."""
-    named = set()
+#: The helpers that take an action (or a page), with the position of that
+#: argument: the vocabulary's own and the operations layer's (maraude.ops.guard).
+HELPERS = {"roles_for": 0, "allowed": 1, "page_roles": 0, "can": 1, "require": 2}
+
+
+def _actions_named_in_code() -> set[tuple[str, str, str]]:
+    """(file, "action" or "page", name) for each literal name given to one of
+    :data:`HELPERS` in our packages."""
+    named: set[tuple[str, str, str]] = set()
     for package in ("maraude", "dashboard", "crawlers", "classifier"):
         for path in (ROOT / package).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -252,7 +258,7 @@ def _actions_named_in_code() -> set[tuple[str, str]]:
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else None
                 name = func.id if isinstance(func, ast.Name) else name
-                index = {"roles_for": 0, "allowed": 1, "page_roles": 0}.get(name or "")
+                index = HELPERS.get(name or "")
                 if index is None or len(node.args) <= index:
                     continue
                 arg = node.args[index]
