@@ -110,27 +110,12 @@ def optout_add(
 
     get_secret()  # refused before a database is created
     database = open_db_path(db_path, create=True)
-    platform = _known_platform(database, platform)
     added, kind = admin.register_optout(database, command_line(), value, platform, site)
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")
 
 
 #: Platforms of imports (``maraude import``), beside those of crawled sources.
 IMPORT_PLATFORMS = vocab.IMPORT_PLATFORMS
-
-
-def _known_platform(database: Any, platform: str) -> str:
-    """``platform`` in lower case if Maraude knows it (a source's platform, an
-    import's, or one already stored), else a clean error listing them."""
-    name = platform.strip().lower()
-    stored = {r[0] for r in database.execute("SELECT DISTINCT platform FROM posts")}
-    known = sorted({*vocab.PLATFORMS, *IMPORT_PLATFORMS, *stored})
-    if name not in known:
-        raise click.ClickException(
-            f"Unknown platform {platform!r}: nothing would ever match it. "
-            f"Use one of: {', '.join(known)}."
-        )
-    return name
 
 
 @click.command()
@@ -158,6 +143,33 @@ def backup(db_path: str | None, dest: str) -> None:
         )
     db.backup(open_db_path(db_path), dest)
     click.echo(f"Backed up to {dest}.")
+
+
+@click.command("migrate-db")
+@click.argument("src")
+@click.argument("dst")
+@handle_errors
+def migrate_db(src: str, dst: str) -> None:
+    """Copy a whole database into a new one, e.g. SQLite to PostgreSQL.
+
+    DST is created and migrated first and must hold no posts; ids are kept and
+    the full-text index is rebuilt. Stop the crawls and the dashboard first,
+    then point MARAUDE_DB at DST. Nothing is copied if anything fails.
+
+    \b
+    Example:
+      createdb maraude
+      maraude migrate-db maraude.db postgresql://maraude@localhost/maraude
+    """
+    from maraude.config import resolve_db_path
+    from maraude.db.migrate import migrate
+
+    copied = migrate(
+        resolve_db_path(src),
+        resolve_db_path(dst),
+        progress=lambda table, n: click.echo(f"{table:16} {n:>9} rows", err=True),
+    )
+    click.echo(f"Copied {sum(copied.values())} rows into the new database.")
 
 
 @click.group()

@@ -193,6 +193,11 @@ def crawl_runs(db: Database, limit: int = 100) -> list[dict[str, Any]]:
 # -- opt-out register -------------------------------------------------------
 
 
+def stored_platforms(db: Database) -> set[str]:
+    """The platforms of the posts stored (crawled or imported)."""
+    return {r[0] for r in db.execute("SELECT DISTINCT platform FROM posts")}
+
+
 def optout_hashes(db: Database) -> set[str]:
     return {r[0] for r in db.execute("SELECT value_hash FROM optout").fetchall()}
 

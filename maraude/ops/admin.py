@@ -17,7 +17,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from maraude import db as mdb
+from maraude import vocab
 from maraude.config import Config
+from maraude.db.posts import stored_platforms
 from maraude.errors import InputError, PurgeIncompleteError, SecretMissingError
 from maraude.ops.guard import ActorLike, record, require
 from maraude.privacy import get_secret, optout_entry
@@ -68,6 +70,20 @@ def optout_counts(db: Database, who: ActorLike) -> dict[str, int]:
     return mdb.optout_counts(db)
 
 
+def known_platform(db: Database, platform: str) -> str:
+    """``platform`` in lower case if Maraude knows it (a source's platform, an
+    import's, or one already stored); else :class:`InputError` listing them,
+    since an entry for an unknown platform would never match anything."""
+    name = platform.strip().lower()
+    known = sorted({*vocab.PLATFORMS, *vocab.IMPORT_PLATFORMS, *stored_platforms(db)})
+    if name not in known:
+        raise InputError(
+            f"Unknown platform {platform!r}: nothing would ever match it. "
+            f"Use one of: {', '.join(known)}."
+        )
+    return name
+
+
 def add_optout(
     db: Database,
     who: ActorLike,
@@ -91,7 +107,7 @@ def register_optout(
 ) -> tuple[bool, str]:
     """Add a handle or a URL to the register, hashed: whether it was new, and
     the kind of entry (``author`` or ``url``). ``request_id`` marks a logged
-    request as acted on.
+    request as acted on; the platform must be known (:func:`known_platform`).
 
     Refused (:class:`SecretMissingError`) without ``MARAUDE_SECRET``: the hash
     must use the crawls' key or it would never match.
@@ -100,6 +116,7 @@ def register_optout(
     value = value.strip()
     if not value:
         raise InputError("Give the handle or the URL to register.")
+    platform = known_platform(db, platform)
     kind, hashed = optout_entry(get_secret(), value, platform, site or "")
     detail: dict[str, Any] = {"kind": kind}
     with db.atomic():

@@ -94,6 +94,18 @@ def test_the_last_admin_cannot_be_disabled_from_either_side(db, db_path):
     assert mdb.get_user(db, "ada")["disabled"] == 0
 
 
+def test_an_optout_on_an_unknown_platform_is_refused_alike(db, db_path):
+    message = dashboard_error(admin.add_optout, db, ADA, "loutre", "redit")
+    assert "reddit" in message
+    result = CliRunner().invoke(
+        cli, ["optout", "add", "loutre", "--platform", "redit", "--db", str(db_path)]
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert mdb.optout_counts(db) == {"author": 0, "url": 0}
+    assert admin.add_optout(db, ADA, "loutre", " Reddit ")  # case and spaces
+
+
 @pytest.mark.parametrize("who", [ADA, Actor("ada", "admin")])
 def test_nobody_disables_their_own_account_whatever_the_actor_type(db, who):
     accounts.set_role(db, ADA, "sam", "admin")  # ada is not the last admin
@@ -140,6 +152,7 @@ HELPERS = {
     "labels.normalise",
     "users.check_username",
     "admin.secret_problem",
+    "admin.known_platform",
     "admin.add_optout",  # register_optout's True/False
 }
 
