@@ -355,6 +355,7 @@ def _register() -> None:
         cli_admin.recheck,
         cli_admin.optout,
         cli_admin.backup,
+        cli_admin.migrate_db,
         cli_admin.export,
         cli_admin.user,
         cli_admin.rights,

@@ -101,6 +101,10 @@ class PgCursor:
         """The next row, or None."""
         return self._cursor.fetchone() if self.description else None
 
+    def fetchmany(self, size: int = 1) -> list[tuple[Any, ...]]:
+        """Up to ``size`` next rows."""
+        return self._cursor.fetchmany(size) if self.description else []
+
     def fetchall(self) -> list[tuple[Any, ...]]:
         """The remaining rows."""
         return self._cursor.fetchall() if self.description else []
