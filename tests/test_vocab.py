@@ -274,6 +274,20 @@ def test_every_action_named_in_code_exists():
         assert value in known, f"{where}: unknown {kind} {value!r}"
 
 
+# --- the dashboard's French names ----------------------------------------------
+
+
+def test_every_name_shown_on_the_dashboard_has_its_french_wording():
+    from dashboard.widgets import wording
+
+    assert set(wording.LABELS) == set(vocab.OUTPUT_LABELS)
+    assert set(wording.LABEL_KEYS) == set(vocab.LABELS)
+    assert set(wording.FORMS) - {None} == set(vocab.FORMS)
+    assert set(wording.STATUSES) == set(vocab.LEAD_STATUSES)
+    assert set(wording.ROLES) == set(vocab.ROLES)
+    assert set(wording.CHANNELS) == set(vocab.CHANNELS)
+
+
 # --- the command line's choices --------------------------------------------------
 
 
