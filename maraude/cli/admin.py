@@ -110,27 +110,12 @@ def optout_add(
 
     get_secret()  # refused before a database is created
     database = open_db_path(db_path, create=True)
-    platform = _known_platform(database, platform)
     added, kind = admin.register_optout(database, command_line(), value, platform, site)
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")
 
 
 #: Platforms of imports (``maraude import``), beside those of crawled sources.
 IMPORT_PLATFORMS = vocab.IMPORT_PLATFORMS
-
-
-def _known_platform(database: Any, platform: str) -> str:
-    """``platform`` in lower case if Maraude knows it (a source's platform, an
-    import's, or one already stored), else a clean error listing them."""
-    name = platform.strip().lower()
-    stored = {r[0] for r in database.execute("SELECT DISTINCT platform FROM posts")}
-    known = sorted({*vocab.PLATFORMS, *IMPORT_PLATFORMS, *stored})
-    if name not in known:
-        raise click.ClickException(
-            f"Unknown platform {platform!r}: nothing would ever match it. "
-            f"Use one of: {', '.join(known)}."
-        )
-    return name
 
 
 @click.command()
