@@ -23,9 +23,17 @@ CHANNELS = vocab.CHANNELS
 
 
 class SourceLike(Protocol):
-    name: str
-    platform: str
-    enabled: bool
+    """What :func:`sources_overview` reads of a configured source (read-only,
+    so a frozen :class:`maraude.sources.Source` fits)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def enabled(self) -> bool: ...
 
 
 # -- users ------------------------------------------------------------------------
