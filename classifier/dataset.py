@@ -244,8 +244,8 @@ def load_examples(
     files = list(data_files or [])
     examples: list[Example] = []
     if not files or with_seed:
-        for path in seed_files():
-            examples += load_jsonl(path)
+        for seed in seed_files():
+            examples += load_jsonl(seed)
     mapped = text_col or label_col or label_name
     if mapped and not (text_col and label_col and label_name):
         raise InputError("Give --text-col, --label-col and --label together.")

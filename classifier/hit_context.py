@@ -155,8 +155,8 @@ def _sentence(folded: str, start: int, end: int) -> tuple[int, int]:
     left = 0
     for m in _SENTENCE_END.finditer(folded, 0, start):
         left = m.end()
-    m = _SENTENCE_END.search(folded, end)
-    return left, (m.start() if m else len(folded))
+    right = _SENTENCE_END.search(folded, end)
+    return left, (right.start() if right else len(folded))
 
 
 def _quote_start(folded: str, start: int) -> int | None:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -160,9 +160,11 @@ class MaraudeClassifier(BaseEstimator):
             raise ValueError("X and y must be non-empty and of the same length")
         self._predict_cache: dict[str, tuple[Any, Any]] = {}
         emb_obj = self.embedder
-        self.embedder_ = (
-            emb_obj if hasattr(emb_obj, "encode") else load_embedder(emb_obj)
-        )  # type: ignore[arg-type]
+        self.embedder_: Embedder = (
+            cast(Embedder, emb_obj)
+            if hasattr(emb_obj, "encode")
+            else load_embedder(emb_obj)
+        )
         self.embedder_spec_ = dict(self.embedder_.spec)
         emb = self.embedder_.encode(texts) if embeddings is None else embeddings
         folded = [normalize(t) for t in texts]

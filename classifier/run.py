@@ -115,7 +115,7 @@ def _numbered(
     if hasattr(stream, "read") and not isinstance(stream, io.TextIOBase):
         yield from bounded_lines(cast(IO[bytes], stream))
         return
-    for number, line in enumerate(cast(Iterable[str | bytes], lines), 1):
+    for number, line in enumerate(lines, 1):
         yield number, None if len(line) > MAX_LINE_BYTES else line
 
 

@@ -79,8 +79,8 @@ def crisis_scores(
 
 def compose_scores(
     raw: dict[str, np.ndarray],
-    crisis_hit: Sequence[bool],
-    minor_hit: Sequence[bool],
+    crisis_hit: Sequence[bool] | np.ndarray,
+    minor_hit: Sequence[bool] | np.ndarray,
     floors: dict[str, float],
     thresholds: dict[str, float],
 ) -> dict[str, np.ndarray]:
