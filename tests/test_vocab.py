@@ -150,6 +150,23 @@ def test_link_kinds_are_the_database_check(table_sql):
     assert check_values(table_sql["post_links"], "kind") == vocab.LINK_KINDS
 
 
+def test_postgresql_schema_has_the_same_checks():
+    """PostgreSQL is created from maraude.db.schema_pg's DDL: the same lists."""
+    from maraude.db import schema_pg
+
+    ddl = "\n".join(
+        value for value in vars(schema_pg).values() if isinstance(value, str)
+    )
+    tables = dict(
+        re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+) \((.*?)\n\);", ddl, re.S)
+    )
+    assert check_values(tables["leads"], "status") == vocab.LEAD_STATUSES
+    assert default_of(tables["leads"], "status") == vocab.LEAD_STATUSES[0]
+    assert check_values(tables["leads"], "outcome") == vocab.OUTCOMES
+    assert check_values(tables["users"], "role") == vocab.ROLES
+    assert check_values(tables["post_links"], "kind") == vocab.LINK_KINDS
+
+
 def test_the_core_names_are_the_vocabulary():
     from maraude import db as mdb
     from maraude import targets, templates
