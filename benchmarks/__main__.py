@@ -5,12 +5,24 @@ Each one prints its figures and ratios; docs/benchmarks.md records them.
 
 from __future__ import annotations
 
-from benchmarks import classify, crawl, french, lang, quality, queue, render, twitch
+from benchmarks import (
+    classify,
+    crawl,
+    french,
+    lang,
+    quality,
+    queue,
+    render,
+    schedule,
+    twitch,
+)
 
 
 def main() -> None:
     print("== crawl ==")
     crawl.run(20_000)
+    print("\n== one scheduler round (schedule --once, recorded sources) ==")
+    schedule.run()
     print("\n== language identification ==")
     lang.run()
     print("\n== Twitch chat (50 messages/s) ==")

@@ -170,8 +170,14 @@ def _sources(folder: Path) -> list[str]:
     return ["--sources", str(folder / "s.toml")]
 
 
-def run(per_source: bool = False) -> dict[str, float]:
-    """Time one ``schedule --once`` round (and the old way, if asked)."""
+def run(
+    per_source: bool = False, languages: tuple[str, ...] = ("fr", "en", "de")
+) -> dict[str, float]:
+    """Time one ``schedule --once`` round (and the old way, if asked).
+
+    ``languages``: ``[classifier] languages``; with ``("fr",)`` the recorded
+    posts (English, German) are counted, not stored, so nothing is classified.
+    """
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent (clone the project next to shared/)")
         return {}
@@ -181,7 +187,8 @@ def run(per_source: bool = False) -> dict[str, float]:
         toml = serve_all(server)
         (folder / "s.toml").write_text(toml, encoding="utf-8")
         (folder / "config.toml").write_text(
-            '[classifier]\nlanguages = ["fr", "en", "de"]\n', encoding="utf-8"
+            f"[classifier]\nlanguages = {json.dumps(list(languages))}\n",
+            encoding="utf-8",
         )
         names = [
             line.split('"')[1] for line in toml.splitlines() if line.startswith("name")
@@ -195,7 +202,8 @@ def run(per_source: bool = False) -> dict[str, float]:
         counts = mdb.counts(database)
         runs = mdb.crawl_runs(database)
         print(
-            f"schedule --once, {len(names)} sources: {figures['round_s']:.1f} s "
+            f"schedule --once, {len(names)} sources, languages "
+            f"{','.join(languages)}: {figures['round_s']:.1f} s "
             f"(exit {result.returncode}); {counts['posts']} posts stored, "
             f"{counts.get('predictions', 0)} classified, {len(runs)} crawl runs, "
             f"{sum(1 for r in runs if r['status'] != 'ok')} not ok"
@@ -226,7 +234,11 @@ def _per_source(folder: Path, names: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-source", action="store_true")
-    run(parser.parse_args().per_source)
+    parser.add_argument(
+        "--languages", default="fr,en,de", help="[classifier] languages (comma list)"
+    )
+    args = parser.parse_args()
+    run(args.per_source, tuple(args.languages.split(",")))
 
 
 if __name__ == "__main__":
