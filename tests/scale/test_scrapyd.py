@@ -125,3 +125,31 @@ def test_no_reachable_scrapyd_server_is_a_clear_error(tmp_path):
     assert result.returncode == 1
     assert "Aucun serveur scrapyd joignable" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_job_never_crawls_a_source_another_machine_is_crawling(tmp_path):
+    from crawlers.egg import build_egg
+    from maraude.locks import source_lock
+    from maraude.scrapyd import Pool
+
+    db_path = tmp_path / "maraude.db"
+    with ReplayServer() as server:
+        for name, ids in SUBREDDITS.items():
+            server.add(f"/r/{name}/new", Reply(200, listing(name, ids)))
+        sources = tmp_path / "sources.toml"
+        sources.write_text(sources_toml(server.base_url), encoding="utf-8")
+        env = scrapyd_env(MARAUDE_DB=str(db_path), MARAUDE_SOURCES=str(sources))
+        with Scrapyd(tmp_path / "scrapyd", env) as scrapyd:
+            pool = Pool.of([scrapyd.url])
+            pool.deploy(*build_egg())
+            with source_lock(db_path, "src-entraide") as held:  # "machine A"
+                assert held
+                sent = pool.send([("reddit", "src-entraide")])
+                assert pool.wait(sent, 90, poll=0.3) == []
+                assert mdb.counts(mdb.open_db(db_path))["posts"] == 0
+            assert "Another crawl of source 'src-entraide' is running" in (
+                scrapyd.job_logs()
+            )
+            sent = pool.send([("reddit", "src-entraide")])  # A is done: free
+            assert pool.wait(sent, 90, poll=0.3) == []
+    assert mdb.counts(mdb.open_db(db_path))["posts"] == 3
