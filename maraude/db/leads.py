@@ -235,6 +235,8 @@ def list_leads(
 
 
 def get_lead(db: Database, lead_id: int) -> dict[str, Any] | None:
+    """One lead with its post, the scores and explanation of the model that
+    made it, and the copies of its post; None if there is no such lead."""
     rows = list(
         db.query(
             "SELECT l.*, p.platform, p.site, p.source, "

@@ -66,6 +66,7 @@ def secret_problem() -> str | None:
 
 
 def optout_counts(db: Database, who: ActorLike) -> dict[str, int]:
+    """Entries of the opt-out register by kind (``author``, ``url``): counts only."""
     require(db, who, "optout_view", None, "optout")
     return mdb.optout_counts(db)
 
@@ -129,6 +130,7 @@ def register_optout(
 
 
 def requests(db: Database, who: ActorLike) -> list[dict[str, Any]]:
+    """The opt-out requests logged (references and dates, never a handle)."""
     require(db, who, "optout_requests", None, "optout_request")
     return mdb.optout_requests(db)
 
