@@ -83,15 +83,16 @@ class SourceSchema:
     any_of: tuple[str, ...] = ()
 
 
-#: The schema of each platform of the vocabulary (the core's own copy of the
-#: keys, for the callers that cannot ask the spiders: the dashboard, tests).
+#: The schema of each platform whose keys the core knows (the callers that
+#: cannot ask the spiders: the dashboard, tests). A platform added since may
+#: keep its keys in its spider only (``source_schema``).
 SCHEMAS: dict[str, SourceSchema] = {
     platform: SourceSchema(
-        keys=PLATFORM_KEYS[platform],
-        required=frozenset(REQUIRED_KEYS[platform]),
+        keys=keys,
+        required=frozenset(REQUIRED_KEYS.get(platform, ())),
         any_of=ANY_OF_KEYS.get(platform, ()),
     )
-    for platform in vocab.PLATFORMS
+    for platform, keys in PLATFORM_KEYS.items()
 }
 
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.spiders import SPIDERS
+from crawlers.spiders import SPIDERS, source_schemas
 from maraude import db as mdb
-from maraude.sources import PLATFORM_KEYS
 from tests.replay import ReplayServer, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +64,7 @@ def scrapy_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 
 def test_every_platform_has_a_named_spider():
-    assert set(SPIDERS) == set(PLATFORM_KEYS)  # the source schema agrees
+    assert set(SPIDERS) == set(source_schemas())  # the source schema agrees
     for platform, spider in SPIDERS.items():
         assert spider.name == spider.platform == platform
 
