@@ -82,7 +82,9 @@ def _take(db: Any, source: str, holder: str, lease: float) -> bool:
     return False
 
 
-def _keep(db_path: Path, lease: Lease, seconds: float, stop: threading.Event) -> None:
+def _keep(
+    db_path: Path | str, lease: Lease, seconds: float, stop: threading.Event
+) -> None:
     """Refresh ``lease`` every third of its length until ``stop`` is set."""
     from maraude.db import locks, open_db
 
@@ -108,7 +110,7 @@ def _keep(db_path: Path, lease: Lease, seconds: float, stop: threading.Event) ->
 
 
 @contextmanager
-def source_lock(db_path: Path, source: str) -> Iterator[Lease]:
+def source_lock(db_path: Path | str, source: str) -> Iterator[Lease]:
     """Try to lock ``source``; yields a false :class:`Lease` (without waiting)
     if another crawl holds it, a true one kept fresh until the block ends."""
     from maraude.db import locks, open_db

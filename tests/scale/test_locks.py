@@ -27,7 +27,8 @@ import json, socket, sys, time
 from pathlib import Path
 socket.gethostname = lambda: sys.argv[2]
 from maraude.locks import source_lock
-path, out, rounds = Path(sys.argv[1]), Path(sys.argv[3]), int(sys.argv[4])
+path = sys.argv[1] if "://" in sys.argv[1] else Path(sys.argv[1])
+out, rounds = Path(sys.argv[3]), int(sys.argv[4])
 spans = []
 deadline = time.time() + 30
 while len(spans) < rounds and time.time() < deadline:
@@ -60,18 +61,27 @@ def child(code: str, *args: object, lease: float = 120.0) -> subprocess.Popen[st
     )
 
 
-def test_two_machines_never_hold_one_source_at_once(tmp_path):
-    path = tmp_path / "m.db"
-    mdb.open_db(path).close()  # migrations applied once, before the race
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request, tmp_path):
+    """The shared database of the "machines": a SQLite file, or PostgreSQL."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return tmp_path / "m.db"
+
+
+def test_two_machines_never_hold_one_source_at_once(target, tmp_path):
+    mdb.open_db(target).close()  # migrations applied once, before the race
     outs = [tmp_path / "a.json", tmp_path / "b.json"]
-    procs = [child(HOLDER, path, f"machine-{i}", out, 15) for i, out in enumerate(outs)]
+    procs = [
+        child(HOLDER, target, f"machine-{i}", out, 15) for i, out in enumerate(outs)
+    ]
     for proc in procs:
         assert proc.wait(60) == 0
     a, b = (json.loads(out.read_text()) for out in outs)
     assert len(a) == len(b) == 15  # both got their turns
     overlaps = [(x, y) for x in a for y in b if x[0] < y[1] and y[0] < x[1]]
     assert overlaps == []
-    assert locks.lock_holders(mdb.open_db(path)) == []  # every lease given back
+    assert locks.lock_holders(mdb.open_db(target)) == []  # every lease given back
 
 
 def test_a_killed_machine_s_lease_expires_then_the_source_is_taken_over(
@@ -108,8 +118,8 @@ def test_a_running_crawl_keeps_its_lease_fresh(tmp_path, monkeypatch):
     assert locks.lock_holder(mdb.open_db(path), "src") is None
 
 
-def test_an_expired_lease_is_taken_atomically_by_one(tmp_path):
-    database = mdb.open_db(tmp_path / "m.db")
+def test_an_expired_lease_is_taken_atomically_by_one(target):
+    database = mdb.open_db(target)
     assert locks.acquire(database, "src", "h1", "a", 1, lease=-1)  # born expired
     assert locks.acquire(database, "src", "h2", "b", 2, lease=60)
     assert not locks.acquire(database, "src", "h3", "c", 3, lease=60)
