@@ -191,7 +191,7 @@ class Pool:
                 server.status()
             except ScrapydError as e:
                 self._fail(server, e)
-        sent = []
+        sent: list[Sent] = []
         for spider, source in jobs:
             while True:
                 up = self._up()
