@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import streamlit as st
 
@@ -56,7 +56,8 @@ def pages_for(role: str) -> list[st.Page]:
 def only(title: str, render: Callable[[], object]) -> NoReturn:
     """Show a single page and stop. Every run goes through st.navigation, so the
     files of pages/ are never offered as pages of their own."""
-    page = st.Page(render, title=title, url_path="maraude")
+    # A page's return value is ignored: any callable will do.
+    page = st.Page(cast(Callable[[], None], render), title=title, url_path="maraude")
     st.navigation([page], position="hidden").run()
     st.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import streamlit as st
 
@@ -17,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()
 
-raw_id = st.session_state.get("lead_id") or st.query_params.get("lead")
+raw_id: Any = st.session_state.get("lead_id") or st.query_params.get("lead")
 try:
     lead_id = int(raw_id)
 except (TypeError, ValueError):

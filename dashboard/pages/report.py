@@ -113,15 +113,15 @@ note = (
     f"{config.organisation.name} · établi le "
     f"{datetime.now(UTC).strftime('%d/%m/%Y')} · nombres et délais uniquement."
 )
-cols = st.columns(2)
-cols[0].download_button(
+downloads = st.columns(2)
+downloads[0].download_button(
     "Télécharger (CSV)",
     report.report_csv(rows, HEADER),
     file_name=f"maraude-rapport-{month}.csv",
     mime="text/csv",
     icon=":material/download:",
 )
-cols[1].download_button(
+downloads[1].download_button(
     "Version imprimable (HTML)",
     report.report_html(title, rows, note),
     file_name=f"maraude-rapport-{month}.html",

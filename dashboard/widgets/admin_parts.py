@@ -34,6 +34,11 @@ OPTOUT_NO_KEY = (
 )
 
 
+def _role_name(role: str) -> str:
+    """A role's French name (the role itself if it has none)."""
+    return wording.ROLES.get(role, role)
+
+
 def users_section(db: Database, user: User) -> None:
     rows = parts.attempt(accounts.users, db, user)
     st.dataframe(
@@ -54,7 +59,7 @@ def users_section(db: Database, user: User) -> None:
     with st.form("user_change"):
         cols = st.columns(3, vertical_alignment="bottom")
         who = cols[0].selectbox("Compte", names)
-        role = cols[1].selectbox("Nouveau rôle", ROLES, format_func=wording.ROLES.get)
+        role = cols[1].selectbox("Nouveau rôle", ROLES, format_func=_role_name)
         if cols[2].form_submit_button("Changer le rôle"):
             parts.run_action("Rôle changé.", accounts.set_role, db, user, who, role)
             st.rerun()
@@ -75,9 +80,9 @@ def users_section(db: Database, user: User) -> None:
     territories_form(db, user, rows)
     with st.form("user_add", clear_on_submit=True):
         st.markdown("**Ajouter un compte**")
-        cols = st.columns(2)
-        name = cols[0].text_input("Identifiant")
-        role = cols[1].selectbox("Rôle", ROLES, format_func=wording.ROLES.get)
+        add_cols = st.columns(2)
+        name = add_cols[0].text_input("Identifiant")
+        role = add_cols[1].selectbox("Rôle", ROLES, format_func=_role_name)
         password = st.text_input(
             "Mot de passe (10 caractères au moins)", type="password"
         )
@@ -146,7 +151,9 @@ def sources_section(db: Database, user: User, config: Config) -> None:
     with st.form("source_override"):
         cols = st.columns(3, vertical_alignment="bottom")
         name = cols[0].selectbox("Source", [r["name"] for r in rows])
-        wanted = cols[1].selectbox("Réglage", list(choices), format_func=choices.get)
+        wanted = cols[1].selectbox(
+            "Réglage", list(choices), format_func=lambda c: choices[c]
+        )
         if cols[2].form_submit_button("Appliquer"):
             platform = next(r["platform"] for r in rows if r["name"] == name)
             parts.run_action(
@@ -200,10 +207,10 @@ def optout_section(db: Database, user: User) -> None:
     with st.form("optout_add", clear_on_submit=True):
         st.markdown("**Ajouter au registre** (enregistré haché, jamais en clair)")
         value = st.text_input("Pseudo ou URL du message")
-        cols = st.columns(3)
-        platform = cols[0].selectbox("Plateforme", PLATFORMS)
-        site = cols[1].text_input("Site (si forum ou instance)")
-        request = cols[2].selectbox(
+        form_cols = st.columns(3)
+        platform = form_cols[0].selectbox("Plateforme", PLATFORMS)
+        site = form_cols[1].text_input("Site (si forum ou instance)")
+        request = form_cols[2].selectbox(
             "Demande liée",
             [None, *waiting],
             format_func=lambda i: f"n° {i}" if i else "aucune",
@@ -230,7 +237,9 @@ def requests_section(db: Database, user: User, requests: list[dict[str, Any]]) -
         received = cols[0].date_input(
             "Reçue le", value=date.today(), format="DD/MM/YYYY"
         )
-        channel = cols[1].selectbox("Canal", CHANNELS, format_func=wording.CHANNELS.get)
+        channel = cols[1].selectbox(
+            "Canal", CHANNELS, format_func=lambda c: wording.CHANNELS.get(c, c)
+        )
         reference = cols[2].text_input("Référence (jamais le pseudo)")
         if st.form_submit_button("Enregistrer la demande"):
             parts.run_action(

@@ -107,7 +107,7 @@ def explanation_sentences(
     rights = explanation.get("rights")
     if isinstance(rights, dict) and rights:
         found = [
-            f"{names.get(r, r)} ({_quoted(w)})" if w else names.get(r, r)
+            f"{names.get(r, r)} ({_quoted(w)})" if w else str(names.get(r, r))
             for r, w in rights.items()
         ]
         lines.append(f"Droits repérés : {', '.join(found)}.")

@@ -101,7 +101,7 @@ def _form(lead_id: int, calculator: SimulationClient) -> None:
     except SimulationError as e:
         st.warning(str(e))
         return
-    cols = st.columns(3)
-    for col, (key, label) in zip(cols, AMOUNTS.items(), strict=True):
+    amounts = st.columns(3)
+    for col, (key, label) in zip(amounts, AMOUNTS.items(), strict=True):
         col.metric(label, f"{number(result[key])} €")
     st.caption(f"Zone de logement {result.get('zone', '?')}. {CAPTION}")

@@ -100,8 +100,9 @@ def _replies(
     teams: Counter[str] = Counter()
     for labels, crisis_level, queued_at, replied_at, team in rows:
         lead = {"labels": json.loads(labels), "crisis_level": crisis_level}
-        delay = datetime.fromisoformat(replied_at.replace("Z", "+00:00"))
-        delay -= datetime.fromisoformat(queued_at.replace("Z", "+00:00"))
+        delay = datetime.fromisoformat(
+            replied_at.replace("Z", "+00:00")
+        ) - datetime.fromisoformat(queued_at.replace("Z", "+00:00"))
         delays.append(max(0.0, delay.total_seconds() / 3600))
         level = target_level(lead)
         ok = within_target(level, queued_at, replied_at, hours)
