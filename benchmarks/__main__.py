@@ -10,6 +10,7 @@ from benchmarks import (
     crawl,
     french,
     lang,
+    postgres,
     quality,
     queue,
     render,
@@ -37,6 +38,8 @@ def main() -> None:
     queue.run(1_000_000, 100_000)
     print("\n== queue page in a browser ==")
     render.run(1_000_000, 100_000)
+    print("\n== SQLite and PostgreSQL: crawl inserts, queue, 8 claimers ==")
+    postgres.run(1_000_000, 100_000, 20_000)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+def pytest_collection_modifyitems(config, items):
+    """With ``MARAUDE_TEST_DB=postgresql`` run only the tests that use ``db``
+    (the others would only run again on SQLite)."""
+    if os.environ.get("MARAUDE_TEST_DB") != "postgresql":
+        return
+    keep = [item for item in items if "db" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     """Point MARAUDE_DB at tmp_path; no user config; a test secret."""
