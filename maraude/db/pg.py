@@ -197,7 +197,8 @@ class PgTable:
     @property
     def count(self) -> int:
         """The number of rows."""
-        return int(self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()[0])
+        row = self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()
+        return int(row[0]) if row else 0
 
     def exists(self) -> bool:
         """True when the table exists."""
@@ -249,7 +250,7 @@ class PgDatabase(Database):
         return iter(cursor.fetchall() if cursor.description else [])
 
     @contextmanager
-    def atomic(self) -> Iterator[PgDatabase]:  # type: ignore[override]
+    def atomic(self) -> Iterator[PgDatabase]:
         """One transaction; a savepoint when one is already open."""
         if self.conn.in_transaction:
             self.raw.execute("SAVEPOINT maraude_atomic")
