@@ -34,12 +34,14 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
@@ -65,4 +67,4 @@ simulation: $(OPENFISCA_VENV)/.installed
 	@echo '  python = "$(OPENFISCA_VENV)/bin/python"'
 
 clean:
-	rm -rf $(VENV) $(OPENFISCA_VENV) .pytest_cache .ruff_cache maraude-demo.db*
+	rm -rf $(VENV) $(OPENFISCA_VENV) .pytest_cache .ruff_cache .mypy_cache maraude-demo.db*
