@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,23 @@ class Lease:
         self.holder = holder
         self.held = held
         self.lost = threading.Event()
+        self._on_lost: list[Callable[[], None]] = []
+
+    def on_lost(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (from the refreshing thread) if the lease is lost:
+        the crawl must then stop, since another may have taken the source."""
+        self._on_lost.append(callback)
+
+    def lose(self) -> None:
+        """Mark the lease lost and call the :meth:`on_lost` callbacks."""
+        self.lost.set()
+        for callback in self._on_lost:
+            try:
+                callback()
+            except Exception:
+                logger.exception(
+                    "source %s: stopping after a lost lease failed", self.source
+                )
 
     def __bool__(self) -> bool:
         return self.held and not self.lost.is_set()
@@ -103,7 +120,7 @@ def _keep(
                     lease.source,
                     seconds,
                 )
-                lease.lost.set()
+                lease.lose()
                 return
     finally:
         db.close()

@@ -6,7 +6,6 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
@@ -116,14 +115,29 @@ class SourceSpider(scrapy.Spider):
             crawler.settings.set("DOWNLOAD_DELAY", source.delay, priority="spider")
         if source.is_local:
             crawler.settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
-        db_path = Path(values["MARAUDE_DB"])
-        if not lock.enter_context(source_lock(db_path, source.name)):
+        # A path or a postgresql:// URL (Path() would fold its "//").
+        lease = lock.enter_context(source_lock(values["MARAUDE_DB"], source.name))
+        if not lease:
             lock.close()
             raise ConfigError(
                 f"Another crawl of source {source.name!r} is running: wait for it "
                 "to end, then run this one again."
             )
+        lease.on_lost(lambda: cls._stop(crawler))
         return source
+
+    @staticmethod
+    def _stop(crawler: Any) -> None:
+        """Close the spider (reason ``lease_lost``) from the lease's thread:
+        another machine may now crawl its source."""
+        from scrapy.utils.defer import deferred_from_coro
+        from twisted.internet import reactor
+
+        reactor.callFromThread(
+            lambda: deferred_from_coro(
+                crawler.engine.close_spider_async(reason="lease_lost")
+            )
+        )
 
     def _count_errors(self, spider: Any) -> None:
         if spider is self and self._counter is None:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,96 @@ def test_the_lease_length_comes_from_the_environment(monkeypatch, raw, seconds):
 
     monkeypatch.setenv(LEASE_ENV, raw)
     assert lease_seconds() == seconds
+
+
+def test_a_lost_lease_calls_back_and_turns_false(tmp_path, monkeypatch):
+    monkeypatch.setenv(LEASE_ENV, "1")
+    path = tmp_path / "m.db"
+    called = []
+    with source_lock(path, "src") as lease:
+        lease.on_lost(lambda: called.append(True))
+        database = mdb.open_db(path)
+        with database.conn:  # another machine took it (its lease had expired)
+            database.conn.execute("UPDATE source_locks SET holder = 'thief'")
+        deadline = time.time() + 5
+        while not called and time.time() < deadline:
+            time.sleep(0.05)
+        assert called == [True]
+        assert not lease
+    assert locks.lock_holder(mdb.open_db(path), "src").holder == "thief"
+
+
+PAGES = 12
+
+
+def reddit_page(n: int) -> bytes:
+    now = time.time()
+    children = [
+        {
+            "kind": "t3",
+            "data": {
+                "id": f"p{n}x{i}",
+                "title": f"Question {n}-{i} sur le RSA et la CAF",
+                "selftext": "",
+                "author": f"auteur_{i}",
+                "created_utc": now - 3600 * n - i,
+                "permalink": f"/r/entraide/comments/p{n}x{i}/",
+            },
+        }
+        for i in range(3)
+    ]
+    after = f"t3_p{n}x2" if n + 1 < PAGES else None
+    return json.dumps(
+        {"kind": "Listing", "data": {"after": after, "children": children}}
+    ).encode()
+
+
+@pytest.mark.slow
+def test_a_scrapy_crawl_that_loses_its_lease_stops(tmp_path):
+    from tests.replay import ReplayServer, Reply
+
+    path = tmp_path / "m.db"
+    with ReplayServer() as server:
+        for n in range(PAGES - 1, 0, -1):  # specific routes first
+            server.add(
+                "/r/entraide/new", Reply(200, reddit_page(n)), after=f"t3_p{n - 1}x2"
+            )
+        server.add("/r/entraide/new", Reply(200, reddit_page(0)))
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            '[[sources]]\nname = "lente"\nplatform = "reddit"\ndelay = 1.0\n'
+            f'base_url = "{server.base_url}"\nsubreddits = ["entraide"]\n',
+            encoding="utf-8",
+        )
+        env = dict(
+            os.environ,
+            MARAUDE_DB=str(path),
+            MARAUDE_SOURCES=str(sources),
+            **{LEASE_ENV: "1"},
+        )
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scrapy.cmdline",
+                "crawl",
+                "reddit",
+                "-a",
+                "source=lente",
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline and len(server.requests) < 3:
+            time.sleep(0.1)
+        database = mdb.open_db(path)
+        with database.conn:  # the lease goes to another machine
+            database.conn.execute("UPDATE source_locks SET holder = 'thief'")
+        _, stderr = proc.communicate(timeout=30)
+    pages = [r for r in server.requests if r.startswith("/r/entraide")]
+    assert len(pages) < PAGES  # it stopped before the end
+    assert "lease_lost" in stderr
+    assert "its lease was lost" in stderr
