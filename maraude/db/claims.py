@@ -16,6 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from maraude.db.core import now_iso
+from maraude.db.dialect import claim_locks
 from maraude.db.leads import queue_order, refresh_priorities
 from maraude.db.users import user_territories
 from maraude.errors import ClaimError
@@ -111,6 +112,12 @@ def claim_lead(db: Database, lead_id: int, username: str, minutes: int = 45) -> 
         )
 
 
+def _any_free(db: Database, now: str) -> bool:
+    """True while some lead is claimable (a plain read: it never waits)."""
+    free = f"SELECT 1 FROM leads l WHERE {_claimable('l.')} LIMIT 1"
+    return db.execute(free, [now]).fetchone() is not None
+
+
 def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
     """Claim the top claimable lead in one statement; its id, or None if none.
 
@@ -120,16 +127,21 @@ def claim_next(db: Database, username: str, minutes: int = 45) -> int | None:
     # RETURNING keeps the statement open until its rows are read: fetch them
     # inside an explicit transaction so it is committed at once.
     refresh_priorities(db)
-    with db.atomic():
-        rows = db.execute(
-            "UPDATE leads SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
-            "claim_expires_at = ?, touched = 1, updated_at = ? WHERE id = ("
-            "SELECT l.id FROM leads l "
-            f"WHERE {_claimable('l.')} ORDER BY {order} LIMIT 1) "
-            f"AND {_claimable()} RETURNING id",
-            [username, now, expires, now, now, *order_params, now],
-        ).fetchall()
-    return rows[0][0] if rows else None
+    for lock in claim_locks(db):  # PostgreSQL: skip rows being claimed
+        with db.atomic():
+            rows = db.execute(
+                "UPDATE leads SET status = 'claimed', claimed_by = ?, "
+                "claimed_at = ?, claim_expires_at = ?, touched = 1, updated_at = ? "
+                "WHERE id = (SELECT l.id FROM leads l "
+                f"WHERE {_claimable('l.')} ORDER BY {order} LIMIT 1{lock}) "
+                f"AND {_claimable()} RETURNING id",
+                [username, now, expires, now, now, *order_params, now],
+            ).fetchall()
+        if rows:
+            return int(rows[0][0])
+        if not lock or not _any_free(db, now):
+            break
+    return None
 
 
 def release_lead(db: Database, lead_id: int, username: str) -> None:
