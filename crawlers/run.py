@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from crawlers.compose import build_settings
 from maraude.config import CrawlConfig
 from maraude.sources import Source
 
 logger = logging.getLogger(__name__)
-__all__ = ["SourceResult", "build_settings", "run_crawl"]
+__all__ = ["SourceResult", "build_settings", "run_crawl", "stop_from_thread"]
 
 
 @dataclass
@@ -30,6 +32,19 @@ class SourceResult:
     finish_reason: str = ""
 
 
+def stop_from_thread(crawler: Any, reason: str = "lease_lost") -> None:
+    """Close ``crawler``'s spider from another thread (a lease's refresher).
+
+    The source's lease was lost: another machine may now crawl it.
+    """
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    reactor.callFromThread(
+        lambda: deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
+    )
+
+
 def run_crawl(
     sources: list[Source],
     config: CrawlConfig,
@@ -39,12 +54,15 @@ def run_crawl(
     pipelines: bool = True,
     languages: Sequence[str] = ("fr",),
     credentials: Mapping[str, str] | None = None,
+    leases: Mapping[str, Any] | None = None,
 ) -> list[SourceResult]:
     """Crawl ``sources`` (one spider each, concurrently) and return their results.
 
     Scrapy's reactor can start only once per process: call this once.
     ``pipelines=False`` parses without storing anything (benchmarks only).
-    ``credentials``: see :func:`build_settings`.
+    ``credentials``: see :func:`build_settings`. ``leases``: the
+    :class:`maraude.locks.Lease` of each source, by name: a source whose
+    lease is lost stops (reason ``lease_lost``).
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -77,6 +95,8 @@ def run_crawl(
         if source.is_local:
             crawler.settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
         process.crawl(crawler, source=source)
+        if leases and source.name in leases:
+            leases[source.name].on_lost(partial(stop_from_thread, crawler))
         crawlers.append((source, crawler))
     process.start()
     if pipelines:  # copies of one post, through two feeds, make one lead (#15)

@@ -100,6 +100,7 @@ class SourceSpider(scrapy.Spider):
         source is locked like ``maraude crawl`` locks it.
         """
         from crawlers.compose import standalone_settings
+        from crawlers.run import stop_from_thread
         from maraude.locks import source_lock
 
         if not isinstance(name, str) or not name:
@@ -123,21 +124,8 @@ class SourceSpider(scrapy.Spider):
                 f"Another crawl of source {source.name!r} is running: wait for it "
                 "to end, then run this one again."
             )
-        lease.on_lost(lambda: cls._stop(crawler))
+        lease.on_lost(lambda: stop_from_thread(crawler))
         return source
-
-    @staticmethod
-    def _stop(crawler: Any) -> None:
-        """Close the spider (reason ``lease_lost``) from the lease's thread:
-        another machine may now crawl its source."""
-        from scrapy.utils.defer import deferred_from_coro
-        from twisted.internet import reactor
-
-        reactor.callFromThread(
-            lambda: deferred_from_coro(
-                crawler.engine.close_spider_async(reason="lease_lost")
-            )
-        )
 
     def _count_errors(self, spider: Any) -> None:
         if spider is self and self._counter is None:

@@ -101,10 +101,12 @@ def crawl(
             "No source to crawl: enable one in the sources file, or name it."
         )
     with ExitStack() as stack:
-        locked = []
+        locked, leases = [], {}
         for source in sources:
-            if stack.enter_context(source_lock(path, source.name)):
+            lease = stack.enter_context(source_lock(path, source.name))
+            if lease:
                 locked.append(source)
+                leases[source.name] = lease
             else:
                 click.echo(
                     f"Skipping {source.name}: another crawl of it is running.", err=True
@@ -119,6 +121,7 @@ def crawl(
             secret,
             languages=config.classifier.languages,
             credentials=credential_settings(),
+            leases=leases,
         )
 
 
