@@ -210,14 +210,14 @@ def demo(
     """
     from maraude.cli import commands
 
-    commands.run_demo(
-        config_of(ctx),
+    options = commands.DemoOptions(
         Path(db_path),
         port,
         open_browser=not no_browser,
         serve=not no_serve,
         config_path=ctx.obj.get("config_path"),
     )
+    commands.run_demo(config_of(ctx), options)
 
 
 @cli.command("import")

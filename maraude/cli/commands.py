@@ -15,7 +15,7 @@ import time
 import webbrowser
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -427,18 +427,23 @@ def prepare_demo_db(path: Path) -> Database:
     return database
 
 
-def run_demo(
-    config: Config,
-    db_path: Path,
-    port: int,
-    *,
-    open_browser: bool = True,
-    serve: bool = True,
-    config_path: str | None = None,
-) -> None:
+@dataclass(frozen=True)
+class DemoOptions:
+    """How ``maraude demo`` runs: its database, the dashboard's port (the fake
+    Reddit takes the next one), whether to serve the dashboard and open a
+    browser, and the ``--config`` file passed on to the dashboard."""
+
+    db_path: Path
+    port: int
+    open_browser: bool = True
+    serve: bool = True
+    config_path: str | None = None
+
+
+def run_demo(config: Config, options: DemoOptions) -> None:
     """The whole chain on our French demo posts, then the dashboard."""
     with ExitStack() as stack:
-        _run_demo(config, db_path, port, open_browser, serve, config_path, stack)
+        _run_demo(config, options, stack)
 
 
 def _check_port_free(address: str, port: int) -> None:
@@ -465,17 +470,10 @@ def _demo_server(port: int) -> DemoServer:
         return DemoServer()
 
 
-def _run_demo(
-    config: Config,
-    db_path: Path,
-    port: int,
-    open_browser: bool,
-    serve: bool,
-    config_path: str | None,
-    stack: ExitStack,
-) -> None:
+def _run_demo(config: Config, options: DemoOptions, stack: ExitStack) -> None:
     """The demo's steps; the fake Reddit stays up while the dashboard runs, so
     "see the original post" links work."""
+    db_path, port, serve = options.db_path, options.port, options.serve
     started = time.monotonic()
     if serve:  # before anything: never point at another demo's dashboard
         _check_port_free(config.dashboard.address, port)
@@ -518,7 +516,7 @@ def _run_demo(
     if not serve:
         return
     url = f"http://{config.dashboard.address}:{port}"
-    proc = start_dashboard(config, db_path, port, config_path)
+    proc = start_dashboard(config, db_path, port, options.config_path)
     if not _wait_until_up(url) or proc.poll() is not None:
         proc.terminate()
         raise MaraudeError(
@@ -526,6 +524,6 @@ def _run_demo(
             "free? Try --port 8502."
         )
     click.echo(step.format(4, f"Dashboard ready: {url}  (Ctrl-C to stop)"), err=True)
-    if open_browser:
+    if options.open_browser:
         webbrowser.open(url)
     wait_for(proc)
