@@ -64,13 +64,17 @@ def crawl_inserts(target: str, n: int) -> float:
 def claimers(target: str, workers: int = 8) -> dict[str, float]:
     """Claims/s of ``workers`` concurrent claimers until no lead is free."""
     claimed: list[list[int]] = [[] for _ in range(workers)]
+    errors: list[str] = []
     start = threading.Barrier(workers + 1)
 
     def work(k: int) -> None:
         database = mdb.open_db(target)
         start.wait()
-        while (lead := mdb.claim_next(database, f"w{k}")) is not None:
-            claimed[k].append(lead)
+        try:
+            while (lead := mdb.claim_next(database, f"w{k}")) is not None:
+                claimed[k].append(lead)
+        except Exception as e:  # counted: a claimer that fails stops
+            errors.append(type(e).__name__)
         database.close()
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(workers)]
@@ -86,6 +90,7 @@ def claimers(target: str, workers: int = 8) -> dict[str, float]:
         "claims": len(every),
         "claims/s": len(every) / elapsed,
         "double claims": len(every) - len(set(every)),
+        "claimers that failed": len(errors),
     }
 
 

@@ -14,12 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+def _uses_the_shared_db(item) -> bool:
+    """True when ``item`` gets ``db`` from this file (not a folder's own ``db``)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.get("db") if info else None
+    return bool(defs) and defs[-1].func.__module__ == __name__
+
+
 def pytest_collection_modifyitems(config, items):
-    """With ``MARAUDE_TEST_DB=postgresql`` run only the tests that use ``db``
-    (the others would only run again on SQLite)."""
+    """With ``MARAUDE_TEST_DB=postgresql`` run only the tests that use this
+    file's ``db`` (the others would only run again on SQLite)."""
     if os.environ.get("MARAUDE_TEST_DB") != "postgresql":
         return
-    keep = [item for item in items if "db" in getattr(item, "fixturenames", ())]
+    keep = [item for item in items if _uses_the_shared_db(item)]
     config.hook.pytest_deselected(items=[i for i in items if i not in keep])
     items[:] = keep
 
