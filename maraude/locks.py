@@ -19,7 +19,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +87,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _take(db: Any, source: str, holder: str, lease: float) -> bool:
+def _take(db: Database, source: str, holder: str, lease: float) -> bool:
     from maraude.db import locks
 
     host, pid = socket.gethostname(), os.getpid()
