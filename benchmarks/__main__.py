@@ -15,6 +15,7 @@ from benchmarks import (
     queue,
     render,
     schedule,
+    scrapyd,
     twitch,
 )
 
@@ -24,6 +25,8 @@ def main() -> None:
     crawl.run(20_000)
     print("\n== one scheduler round (schedule --once, recorded sources) ==")
     schedule.run()
+    print("\n== two scrapyd crawl machines, one database (20,000 posts) ==")
+    scrapyd.run(20_000)
     print("\n== language identification ==")
     lang.run()
     print("\n== Twitch chat (50 messages/s) ==")
