@@ -219,35 +219,29 @@ def refresh(
             f.removeprefix(_MS).removesuffix(".yaml") for f in formula.files
         )
         source = f"OpenFisca-France {version}, {files}"
-        _rewrite(Path(folder) / f"{rid}.toml", label, value, effective, checked, source)
-        done.append(Refreshed(rid, label, value, effective, checked, source))
+        row = Refreshed(rid, label, value, effective, checked, source)
+        _rewrite(Path(folder) / f"{rid}.toml", row)
+        done.append(row)
         logger.info("refreshed %s: %s", rid, label)
     return done
 
 
-def _rewrite(
-    path: Path,
-    label: str,
-    value: float,
-    effective: date,
-    checked: date | None,
-    source: str,
-) -> None:
+def _rewrite(path: Path, row: Refreshed) -> None:
+    """Write ``row``'s figure into the ``[[amounts]]`` block of its label."""
     text = path.read_text(encoding="utf-8")
     blocks = re.split(r"(?m)^(?=\[\[)", text)
-    quoted = f'label = "{label}"'
+    quoted = f'label = "{row.label}"'
     for i, block in enumerate(blocks):
         if block.startswith("[[amounts]]") and quoted in block:
-            blocks[i] = _amount_block(block, value, effective, checked, source)
+            blocks[i] = _amount_block(block, row)
             break
     else:
-        raise ConfigError(f"{path}: no [[amounts]] labelled {label!r}")
+        raise ConfigError(f"{path}: no [[amounts]] labelled {row.label!r}")
     path.write_text("".join(blocks), encoding="utf-8")
 
 
-def _amount_block(
-    block: str, value: float, effective: date, checked: date | None, source: str
-) -> str:
+def _amount_block(block: str, row: Refreshed) -> str:
+    value, effective, checked = row.value, row.effective, row.checked
     number = f"{value:.0f}" if value == int(value) else f"{value:.2f}"
     lines = [
         line
@@ -261,7 +255,7 @@ def _amount_block(
     extra = [f"effective = {effective.isoformat()}"]
     if checked:
         extra.append(f"checked = {checked.isoformat()}")
-    extra.append(f'source = "{source}"')
+    extra.append(f'source = "{row.source}"')
     lines[unit + 1 : unit + 1] = extra
     trail = block[len(block.rstrip("\n")) :]
     return "\n".join(lines).rstrip("\n") + trail
