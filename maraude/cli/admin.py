@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 import click
 
@@ -186,7 +186,7 @@ def export() -> None:
     help="JSON Lines file (default: standard output).",
 )
 @handle_errors
-def export_labels(db_path: str | None, out: Any) -> None:
+def export_labels(db_path: str | None, out: TextIO) -> None:
     """Export moderators' labels as training data: masked text and labels only.
 
     \b
