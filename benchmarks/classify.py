@@ -7,7 +7,7 @@ heads, lexicon, tagger, storage of predictions, leads and cached embeddings).
 Prints the best round of each in posts/s, the overhead ratio, and the peak
 memory of a separate classify process over a larger synthetic database.
 
-    python -m benchmarks.classify [--posts 2000] [--memory-posts 100000]
+    python -m benchmarks.classify [--posts 2000] [--memory-posts 100000] [--model DIR]
 """
 
 from __future__ import annotations
@@ -78,11 +78,11 @@ print(counts["scored"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def run(n: int, memory_posts: int) -> dict[str, float]:
+def run(n: int, memory_posts: int, model_dir: Path | None = None) -> dict[str, float]:
     from classifier.run import classify_db
     from classifier.store import load_model
 
-    model_dir = PROJECT_ROOT / "models" / "default"
+    model_dir = model_dir or PROJECT_ROOT / "models" / "default"
     model = load_model(model_dir)
     sample = seed_texts(n)
     n = len(sample)
@@ -135,8 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--memory-posts", type=int, default=100_000)
+    parser.add_argument("--model", type=Path, help="model folder (default: shipped)")
     args = parser.parse_args()
-    print(json.dumps(run(args.posts, args.memory_posts)))
+    print(json.dumps(run(args.posts, args.memory_posts, args.model)))
 
 
 if __name__ == "__main__":

