@@ -238,10 +238,11 @@ def test_train_with_e5_tuned_fine_tunes_then_fits_the_heads(
 ) -> None:
     from classifier.store import load_model
     from classifier.train import TrainOptions, train
-    from maraude.cli.commands import embedder_spec
+    from classifier.finetune import TRAIN_ADAPTER
 
     folder, _ = tiny
-    spec = embedder_spec("e5-tuned") | {"base": str(folder), "runtime": "torch"}
+    spec = {"backend": "e5", "adapter": TRAIN_ADAPTER, "base": str(folder)}
+    spec["runtime"] = "torch"
     out = train(
         TrainOptions(
             data_files=[seed_file],
@@ -259,7 +260,6 @@ def test_train_with_e5_tuned_fine_tunes_then_fits_the_heads(
     preds = model.predict_texts(["bonjour le monde", "aide caf rsa"])
     assert len(preds) == 2
     assert 0.0 <= preds[0]["distress"] <= 1.0
-    assert embedder_spec("use") == {"backend": "use"}  # today's model stays
 
 
 @pytest.mark.slow
