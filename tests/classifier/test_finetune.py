@@ -236,9 +236,9 @@ def test_token_cutter_caps_length_and_pads(tiny) -> None:
 def test_train_with_e5_tuned_fine_tunes_then_fits_the_heads(
     tiny, seed_file, tmp_path
 ) -> None:
+    from classifier.finetune import TRAIN_ADAPTER
     from classifier.store import load_model
     from classifier.train import TrainOptions, train
-    from classifier.finetune import TRAIN_ADAPTER
 
     folder, _ = tiny
     spec = {"backend": "e5", "adapter": TRAIN_ADAPTER, "base": str(folder)}
