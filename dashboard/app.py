@@ -18,6 +18,7 @@ import streamlit as st
 from dashboard import auth, queries, sessions
 from dashboard.widgets import wording
 from maraude import vocab
+from maraude.config import resolve_db_path
 from maraude.db import is_demo
 from maraude.errors import MaraudeError
 
@@ -63,7 +64,7 @@ def only(title: str, render: Callable[[], object]) -> NoReturn:
 
 
 db_path = queries.db_path()
-if not Path(db_path).is_file():
+if not resolve_db_path(db_path).is_file():  # a postgresql:// URL counts as one
     only(
         "Maraude",
         lambda: st.error(

@@ -331,7 +331,11 @@ class DatabaseUrl(PosixPath):
         return self._url
 
     def __repr__(self) -> str:
-        return f"DatabaseUrl({re.sub(r':[^:@/]*@', ':***@', self._url)!r})"
+        return f"DatabaseUrl({format(self)!r})"
+
+    def __format__(self, spec: str) -> str:
+        """In f-strings (messages, logs) the password is hidden; ``str()`` keeps it."""
+        return format(re.sub(r"(//[^:/@]*):[^@/]*@", r"\1:***@", self._url), spec)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (DatabaseUrl, (self._url,))

@@ -6,6 +6,8 @@ spellings PostgreSQL reads differently, mechanically and outside string
 literals:
 
 * parameters: ``?`` → ``%s``, ``:name`` → ``%(name)s``, a literal ``%`` → ``%%``;
+* ``LIMIT ?`` → ``LIMIT nullif(greatest(?, -1), -1)``: a negative limit means
+  "no limit" on SQLite, NULL does on PostgreSQL;
 * ``char(10)`` → ``chr(10)``; scalar ``max(a, b)`` / ``min(a, b)`` →
   ``greatest`` / ``least`` (the one-argument aggregates are left alone);
 * SQLite's full-text search ``SELECT rowid FROM posts_fts WHERE posts_fts
@@ -62,6 +64,8 @@ _INSERT = re.compile(
 )
 _PLAIN_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+# SQLite reads a negative LIMIT as "no limit"; PostgreSQL wants NULL for that.
+_LIMIT = re.compile(r"\bLIMIT\s+(\?|:\w+)", re.IGNORECASE)
 
 
 def is_postgres(db: Any) -> bool:
@@ -219,6 +223,7 @@ def to_postgres(sql: str) -> tuple[str, bool]:
     """
     tail = ""
     sql = FTS_SQLITE.sub(FTS_POSTGRES, sql)
+    sql = _LIMIT.sub(r"LIMIT nullif(greatest(\1, -1), -1)", sql)
     if m := _INSERT.match(sql):
         kind, table, columns = m.groups()
         sql = f"INSERT INTO {table} ({columns})" + sql[m.end() :]

@@ -356,8 +356,8 @@ def resolved_labels(db: Database) -> list[dict[str, Any]]:
 def item_by_key(db: Database, item_key: str) -> dict[str, Any] | None:
     """A labelled item (for adjudication): its post id if still stored, masked text."""
     row = db.execute(
-        "SELECT max(post_id), text FROM labels WHERE item_key = ? "
-        "AND origin = 'moderator' GROUP BY item_key",
+        "SELECT post_id, text FROM labels WHERE item_key = ? "
+        "AND origin = 'moderator' ORDER BY post_id IS NULL, post_id DESC LIMIT 1",
         [item_key],
     ).fetchone()
     if row is None:

@@ -1,0 +1,6 @@
+"""tests/maraude/test_ops_parity.py again, its seeded database on PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.maraude.test_ops_parity import *  # noqa: F403
+from tests.postgres.swap import db_path  # noqa: F401 (last: PostgreSQL)
