@@ -3,4 +3,6 @@
 from __future__ import annotations
 
 from tests.maraude.test_ops_desk import *  # noqa: F403
+
+# isort: split
 from tests.postgres.swap import db_path  # noqa: F401 (last: PostgreSQL)
