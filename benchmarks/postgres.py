@@ -5,7 +5,8 @@ fsync on: durable commits, as in production) and, in the same run on the same
 machine, measures on a SQLite file and on PostgreSQL:
 
 * crawl inserts: posts/s through ``upsert_post`` in transactions of 500, as the
-  crawl pipeline stores them;
+  crawl pipeline stores them; and the whole crawl end to end (the Reddit spider
+  and every pipeline, from ``benchmarks.crawl``'s replay server);
 * the queue (the figures of ``benchmarks.queue``) on the same built data;
 * claims/s with 8 concurrent claimers (threads, one connection each) calling
   ``claim_next`` until the free leads run out, and the double claims (must be 0).
@@ -20,12 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks import crawl
 from benchmarks.queue import WORDS, build, timed
 from maraude import db as mdb
 from tests.postgres.cluster import Cluster
@@ -59,6 +63,28 @@ def crawl_inserts(target: str, n: int) -> float:
     elapsed = time.perf_counter() - began
     database.close()
     return n / elapsed
+
+
+# benchmarks.crawl's child process, with the database named by a path or a URL.
+CHILD = crawl.CHILD.replace(
+    "Path(sys.argv[2])", "resolve_db_path(sys.argv[2])"
+).replace(
+    "from maraude.config import load_config",
+    "from maraude.config import load_config, resolve_db_path",
+)
+
+
+def crawl_end_to_end(target: str, n: int) -> float:
+    """Posts/s of the real crawl (spider, pipelines, storage) from a replay server."""
+    server = crawl.DemoServer(page_size=100, posts=crawl.synthetic_posts(n))
+    with server:
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, server.base_url, target, "1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    return n / float(out[0])
 
 
 def claimers(target: str, workers: int = 8) -> dict[str, float]:
@@ -131,6 +157,9 @@ def run(n_posts: int, n_leads: int, n_crawl: int) -> dict[str, dict[str, object]
 
             results["crawl posts/s"] = _both(
                 fresh, lambda target: crawl_inserts(target, n_crawl)
+            )
+            results["end-to-end crawl posts/s"] = _both(
+                fresh, lambda target: crawl_end_to_end(target, n_crawl)
             )
             built = {}
             for engine in ("sqlite", "postgresql"):
