@@ -129,7 +129,13 @@ class PgConnection:
 
     def execute(self, sql: str, params: Any = None) -> PgCursor:
         """Run one statement (``BEGIN`` and ``COMMIT`` included)."""
-        return self._db.execute(sql, params)
+        word = sql.strip().rstrip(";").upper()
+        cursor = self._db.execute(sql, params)
+        if word == "BEGIN":
+            self._db.explicit = True
+        elif word in ("COMMIT", "ROLLBACK", "END"):
+            self._db.explicit = False
+        return cursor
 
     def executemany(self, sql: str, rows: Sequence[Any]) -> None:
         """Run one statement for each row of parameters."""
@@ -144,13 +150,23 @@ class PgConnection:
 
     def commit(self) -> None:
         """Commit the open transaction, if any."""
-        if self.in_transaction:
-            self._db.raw.execute("COMMIT")
+        try:
+            if self.in_transaction:
+                self._db.raw.execute("COMMIT")
+        finally:
+            self._db.explicit = False
 
     def rollback(self) -> None:
-        """Roll the open transaction back, if any."""
-        if self.in_transaction:
-            self._db.raw.execute("ROLLBACK")
+        """Roll the open transaction back, if any (a lost connection has none)."""
+        import psycopg
+
+        try:
+            if self.in_transaction:
+                self._db.raw.execute("ROLLBACK")
+        except psycopg.OperationalError:
+            logger.warning("rollback on a lost PostgreSQL connection")
+        finally:
+            self._db.explicit = False
 
     def backup(self, target: Any) -> None:
         """SQLite's online copy has no PostgreSQL twin here: use ``pg_dump``."""
@@ -167,6 +183,7 @@ class PgConnection:
         """``with db.conn:`` one transaction, committed at the end (as sqlite3)."""
         if not self.in_transaction:
             self._db.raw.execute("BEGIN")
+            self._db.explicit = True
         return self
 
     def __exit__(self, kind: object, error: object, tb: object) -> None:
@@ -214,11 +231,23 @@ class PgDatabase(Database):
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, raw: Any) -> None:  # no super(): no SQLite here
+    def __init__(self, url: str, busy_timeout: float) -> None:  # no SQLite here
         self.url = url
-        self.raw = raw
+        self.busy_timeout = busy_timeout
+        self._raw = _open_raw(url, busy_timeout)
+        #: True between BEGIN and COMMIT/ROLLBACK (never reconnect inside one).
+        self.explicit = False
         self.conn = PgConnection(self)  # type: ignore[assignment]
         self._tracer = None
+
+    @property
+    def raw(self) -> Any:
+        """The psycopg connection; a new one if the server dropped the old one
+        between two transactions (a restart, a failover), never inside one."""
+        if self._raw.broken and not self.explicit:
+            logger.warning("PostgreSQL connection lost: connecting again")
+            self._raw = _open_raw(self.url, self.busy_timeout)
+        return self._raw
 
     def execute(  # type: ignore[override]
         self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
@@ -262,12 +291,13 @@ class PgDatabase(Database):
             self.raw.execute("RELEASE SAVEPOINT maraude_atomic")
             return
         self.raw.execute("BEGIN")
+        self.explicit = True
         try:
             yield self
         except BaseException:
             self.conn.rollback()
             raise
-        self.raw.execute("COMMIT")
+        self.conn.commit()
 
     def __getitem__(self, name: str) -> PgTable:  # type: ignore[override]
         return PgTable(self, name)
@@ -292,8 +322,8 @@ class PgDatabase(Database):
         return f"<PgDatabase {self.url.split('@')[-1]}>"
 
 
-def connect(url: str, *, busy_timeout: float) -> PgDatabase:
-    """Connect to ``url`` (autocommit, numbers as float, a lock timeout)."""
+def _open_raw(url: str, busy_timeout: float) -> Any:
+    """A psycopg connection: autocommit, numbers as float, a lock timeout."""
     import psycopg
     from psycopg.types.numeric import FloatLoader
 
@@ -309,4 +339,9 @@ def connect(url: str, *, busy_timeout: float) -> PgDatabase:
     # float, as SQLite returns them.
     raw.adapters.register_loader("numeric", FloatLoader)
     raw.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")
-    return PgDatabase(url, raw)
+    return raw
+
+
+def connect(url: str, *, busy_timeout: float) -> PgDatabase:
+    """Connect to the PostgreSQL database at ``url``."""
+    return PgDatabase(url, busy_timeout)

@@ -4,6 +4,7 @@ claims under contention, the crawl's insert path, purge in batches."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -188,3 +189,32 @@ def test_a_real_crawl_stores_into_postgresql(shared, pg_url, tmp_path, monkeypat
     assert [r["new_posts"] for r in runs] == [0, 100]
     assert database.execute("SELECT count(*) FROM posts_fts").fetchone()[0] == 100
     database.close()
+
+
+def _terminate(pg_url: str, victim) -> None:
+    pid = victim.raw.info.backend_pid
+    other = mdb.open_db(pg_url)
+    other.execute("SELECT pg_terminate_backend(?)", [pid])
+    other.close()
+
+
+def test_a_lost_connection_is_opened_again_between_transactions(db, pg_url):
+    add_post(db, "1", text="avant")
+    _terminate(pg_url, db)
+    with pytest.raises(sqlite3.OperationalError):  # the statement that finds out
+        db.execute("SELECT count(*) FROM posts").fetchone()
+    assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
+
+
+def test_a_connection_lost_inside_a_transaction_is_an_error_not_a_half_commit(
+    db, pg_url
+):
+    def interrupted() -> None:
+        with db.atomic():
+            add_post(db, "1", text="perdu")
+            _terminate(pg_url, db)
+            add_post(db, "2", text="perdu aussi")
+
+    with pytest.raises(sqlite3.OperationalError):
+        interrupted()
+    assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
