@@ -42,7 +42,7 @@ from maraude import vocab
 from maraude.db.core import FTS_SECURE_DELETE, wal_checkpoint
 from maraude.db.dialect import is_postgres
 from maraude.db.embeddings import post_text, text_hash
-from maraude.errors import PurgeIncompleteError
+from maraude.errors import PurgeIncompleteError, SchemaError
 from maraude.privacy import old_secrets, url_hash
 
 logger = logging.getLogger(__name__)
@@ -252,6 +252,11 @@ def backup(db: Database, dest: str) -> None:
     """Copy the database to ``dest`` with SQLite's online backup (safe while in use)."""
     import sqlite3
 
+    if is_postgres(db):
+        raise SchemaError(
+            "`maraude backup` copies a SQLite file. For PostgreSQL use "
+            "`pg_dump --format=custom` (see docs/deployment.md)."
+        )
     target = sqlite3.connect(dest)
     try:
         db.conn.backup(target)

@@ -218,3 +218,15 @@ def test_a_connection_lost_inside_a_transaction_is_an_error_not_a_half_commit(
     with pytest.raises(sqlite3.OperationalError):
         interrupted()
     assert db.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+
+
+def test_backup_points_to_pg_dump_and_writes_no_file(pg_url, tmp_path):
+    from click.testing import CliRunner
+
+    from maraude.cli import cli
+
+    dest = tmp_path / "copie.db"
+    result = CliRunner().invoke(cli, ["backup", str(dest), "--db", pg_url])
+    assert result.exit_code != 0
+    assert "pg_dump" in result.output
+    assert not dest.exists()
