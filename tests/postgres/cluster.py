@@ -75,7 +75,11 @@ class Cluster:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self._user:
             cmd = ["runuser", "-u", self._user, "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # Run from the cluster's own folder: the server's user may not be
+        # allowed into the caller's working directory.
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, cwd=self.root
+        )
         if done.returncode != 0:
             raise ClusterUnavailable(
                 f"{args[0]} failed ({done.returncode}): {done.stderr[-2000:]}"
