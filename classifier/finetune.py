@@ -168,6 +168,53 @@ def _lora(model: Any, options: TuneOptions) -> Any:
     return get_peft_model(model, config)
 
 
+def _length_batches(
+    rows: Sequence[Sequence[int]], size: int, rng: random.Random
+) -> list[list[int]]:
+    """Batches of texts of similar lengths (less padding), in random order."""
+    order = sorted(range(len(rows)), key=lambda i: (len(rows[i]), rng.random()))
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _optimiser(params: list[Any], head: Any, opts: TuneOptions, total: int) -> Any:
+    """AdamW (adapters, head) with a 10 % linear warm-up then a linear decay."""
+    import torch
+
+    optim = torch.optim.AdamW(
+        [
+            {"params": params, "lr": opts.lr},
+            {"params": head.parameters(), "lr": opts.head_lr},
+        ],
+        weight_decay=0.01,
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim,
+        lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total),
+    )
+    return optim, sched
+
+
+def _loss(model: Any, head: Any, loss_fn: Any, ids: Any, mask: Any, y: Any) -> Any:
+    """Masked multi-label loss of one batch (unknown labels count for nothing)."""
+    import torch
+
+    ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
+    hidden = model(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
+    logits = head(mean_pool(hidden, mask_t))
+    target = torch.from_numpy(y)
+    known = ~torch.isnan(target)
+    raw = loss_fn(logits, torch.nan_to_num(target)) * known
+    return raw.sum() / known.sum().clamp(min=1)
+
+
+def _save(model: Any, out: Path, info: dict[str, Any]) -> None:
+    model.save_pretrained(out)
+    (out / "README.md").unlink(missing_ok=True)  # peft's template card
+    (out / "tuning.json").write_text(json.dumps(info, indent=2))
+
+
 def finetune(
     texts: Sequence[str],
     labels: Sequence[Sequence[int | None]],
@@ -197,86 +244,49 @@ def finetune(
     base, tokenizer = load_base(base_dir)
     length = min(opts.max_length, base.config.max_position_embeddings)
     cutter = TokenCutter(tokenizer, length, _prefix(base_dir))
-    rows = cutter.ids(texts)
-    y = _targets(labels)
+    rows, y = cutter.ids(texts), _targets(labels)
     model = _lora(base, opts)
     head = torch.nn.Linear(base.config.hidden_size, len(TUNED_LABELS))
-    loss_fn = torch.nn.BCEWithLogitsLoss(
-        pos_weight=torch.from_numpy(_pos_weight(y, opts.max_pos_weight)),
-        reduction="none",
-    )
+    weights = torch.from_numpy(_pos_weight(y, opts.max_pos_weight))
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=weights, reduction="none")
     params = [p for p in model.parameters() if p.requires_grad]
-    optim = torch.optim.AdamW(
-        [
-            {"params": params, "lr": opts.lr},
-            {"params": head.parameters(), "lr": opts.head_lr},
-        ],
-        weight_decay=0.01,
-    )
-    per_epoch = math.ceil(len(rows) / opts.batch_size)
-    total = (
-        per_epoch * opts.epochs
-        if max_steps is None
-        else min(max_steps, per_epoch * opts.epochs)
-    )
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim,
-        lambda s: min(1.0, (s + 1) / max(1, total // 10)) * max(0.0, 1 - s / total),
-    )
+    total = math.ceil(len(rows) / opts.batch_size) * opts.epochs
+    total = total if max_steps is None else min(max_steps, total)
+    optim, sched = _optimiser(params, head, opts, total)
     model.train()
     bar = tqdm(total=total, desc="affinage e5", unit="lot", disable=not progress)
-    step, losses = 0, []
-    while step < total:
-        # Batches of similar lengths (less padding), in random order.
-        order = sorted(range(len(rows)), key=lambda i: (len(rows[i]), rng.random()))
-        batches = [
-            order[i : i + opts.batch_size]
-            for i in range(0, len(order), opts.batch_size)
-        ]
-        rng.shuffle(batches)
-        for idx in batches:
-            if step >= total:
-                break
+    losses: list[float] = []
+    info = {
+        "options": asdict(opts),
+        "labels": list(TUNED_LABELS),
+        "n_texts": len(texts),
+    }
+    while len(losses) < total:
+        for idx in _length_batches(rows, opts.batch_size, rng)[: total - len(losses)]:
             ids, mask = cutter.batch([rows[i] for i in idx])
-            ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
-            hidden = model(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
-            logits = head(mean_pool(hidden, mask_t))
-            target = torch.from_numpy(y[idx])
-            known = ~torch.isnan(target)
-            loss = (
-                loss_fn(logits, torch.nan_to_num(target)) * known
-            ).sum() / known.sum().clamp(min=1)
+            loss = _loss(model, head, loss_fn, ids, mask, y[idx])
             optim.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optim.step()
             sched.step()
             losses.append(float(loss.detach()))
-            step += 1
             bar.update(1)
             bar.set_postfix(perte=f"{np.mean(losses[-20:]):.3f}")
-            if checkpoint_every and step % checkpoint_every == 0:
-                model.save_pretrained(Path(out_dir))
+            if checkpoint_every and len(losses) % checkpoint_every == 0:
+                _save(model, Path(out_dir), info | {"steps": len(losses)})
     bar.close()
-    out = Path(out_dir)
-    model.save_pretrained(out)
-    (out / "README.md").unlink(missing_ok=True)  # peft's template card
     seconds = round(time.perf_counter() - started, 1)
-    (out / "tuning.json").write_text(
-        json.dumps(
-            {
-                "options": asdict(opts),
-                "labels": list(TUNED_LABELS),
-                "n_texts": len(texts),
-                "steps": step,
-                "final_loss": round(float(np.mean(losses[-20:])), 4),
-                "seconds": seconds,
-            },
-            indent=2,
-        )
+    info |= {
+        "steps": len(losses),
+        "final_loss": round(float(np.mean(losses[-20:])), 4),
+        "seconds": seconds,
+    }
+    _save(model, Path(out_dir), info)
+    logger.info(
+        "fine-tuned %d steps on %d texts in %.0f s", len(losses), len(texts), seconds
     )
-    logger.info("fine-tuned %d steps on %d texts in %.0f s", step, len(texts), seconds)
-    return out
+    return Path(out_dir)
 
 
 def _prefix(base_dir: str | Path) -> str:
