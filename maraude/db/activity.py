@@ -36,6 +36,7 @@ DECIDED = vocab.DECIDED_STATUSES
 
 
 def since(days: int, now: datetime | None = None) -> str:
+    """The ISO-8601 UTC timestamp ``days`` days before ``now`` (default: now)."""
     start = (now or datetime.now(UTC)) - timedelta(days=days)
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -234,6 +235,7 @@ def finish_crisis_alert(
 
 
 def crisis_alerts(db: Database, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest crisis alerts, newest first (at most ``limit``)."""
     return list(
         db.query(
             "SELECT * FROM crisis_alerts ORDER BY created_at DESC LIMIT ?", [limit]

@@ -27,13 +27,16 @@ class SourceLike(Protocol):
     so a frozen :class:`maraude.sources.Source` fits)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The source's unique name."""
 
     @property
-    def platform(self) -> str: ...
+    def platform(self) -> str:
+        """The platform the source crawls."""
 
     @property
-    def enabled(self) -> bool: ...
+    def enabled(self) -> bool:
+        """Whether the sources file enables it."""
 
 
 # -- users ------------------------------------------------------------------------
@@ -203,6 +206,7 @@ def confirm_optout_request(db: Database, request_id: int, confirmed_on: str) -> 
 
 
 def optout_requests(db: Database, limit: int = 200) -> list[dict[str, Any]]:
+    """The opt-out requests received, newest first (at most ``limit``)."""
     return list(
         db.query("SELECT * FROM optout_requests ORDER BY id DESC LIMIT ?", [limit])
     )

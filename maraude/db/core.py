@@ -127,15 +127,18 @@ def wal_checkpoint(db: Database, wait: float) -> bool:
 
 
 def dumps(value: Any) -> str:
+    """Compact JSON that keeps accents as they are (for TEXT columns)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def get_meta(db: Database, key: str) -> str | None:
+    """The value stored under ``key`` in the ``meta`` table, or None."""
     row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
 
 
 def set_meta(db: Database, key: str, value: str) -> None:
+    """Store ``value`` under ``key`` in the ``meta`` table (replacing it)."""
     db.execute(
         "INSERT INTO meta(key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -42,6 +42,7 @@ def get_embeddings(db: Database, model: str, keys: Iterable[str]) -> dict[str, b
 
 
 def put_embeddings(db: Database, model: str, vectors: Mapping[str, bytes]) -> None:
+    """Cache vectors of the embedding ``model`` by text hash (replacing any)."""
     with db.atomic():
         db.conn.executemany(
             "INSERT OR REPLACE INTO embeddings(model, text_hash, vector) "

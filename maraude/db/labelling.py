@@ -114,6 +114,7 @@ def fingerprint(title: str | None, text: str) -> tuple[str, frozenset[str]]:
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard similarity of two sets (1.0 for two empty sets)."""
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
@@ -168,6 +169,7 @@ def next_batch(
 
 
 def release_hold(db: Database, post_id: int, username: str) -> None:
+    """Let go of ``username``'s hold on a post of the labelling queue."""
     db.execute(
         "DELETE FROM label_holds WHERE post_id = ? AND username = ?",
         [post_id, username],
@@ -366,6 +368,7 @@ def item_by_key(db: Database, item_key: str) -> dict[str, Any] | None:
 
 
 def item_labellers(db: Database, item_key: str) -> set[str]:
+    """The moderators and adjudicators who labelled ``item_key``."""
     return {
         r[0]
         for r in db.execute(

@@ -72,6 +72,7 @@ def upsert_post(db: Database, post: dict[str, Any]) -> str:
 
 
 def has_post(db: Database, platform: str, site: str, native_id: str) -> bool:
+    """Whether the post (``platform``, ``site``, ``native_id``) is stored."""
     return (
         db.execute(
             "SELECT 1 FROM posts WHERE platform = ? AND site = ? AND native_id = ?",
@@ -104,6 +105,7 @@ def unscored_posts(
 
 
 def count_unscored(db: Database, model_version: str) -> int:
+    """How many posts have no prediction from ``model_version``."""
     return db.execute(
         "SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM predictions r "
         "WHERE r.post_id = p.id AND r.model_version = ?)",
@@ -112,6 +114,7 @@ def count_unscored(db: Database, model_version: str) -> int:
 
 
 def get_post(db: Database, post_id: int) -> dict[str, Any] | None:
+    """The stored post with this id, or None."""
     rows = list(db.query("SELECT * FROM posts WHERE id = ?", [post_id]))
     return rows[0] if rows else None
 
@@ -120,6 +123,7 @@ def get_post(db: Database, post_id: int) -> dict[str, Any] | None:
 
 
 def get_source_state(db: Database, name: str) -> dict[str, Any]:
+    """A source's runtime state (high-water marks, cursors); ``{}`` if none."""
     row = db.execute("SELECT state FROM sources WHERE name = ?", [name]).fetchone()
     return json.loads(row[0]) if row else {}
 
@@ -127,6 +131,7 @@ def get_source_state(db: Database, name: str) -> dict[str, Any]:
 def set_source_state(
     db: Database, name: str, platform: str, state: dict[str, Any]
 ) -> None:
+    """Save a source's runtime state, creating its row if needed."""
     db.execute(
         "INSERT INTO sources(name, platform, state) VALUES (?, ?, ?) "
         "ON CONFLICT(name) DO UPDATE SET state = excluded.state, "
@@ -136,11 +141,13 @@ def set_source_state(
 
 
 def source_enabled_override(db: Database, name: str) -> bool | None:
+    """The dashboard's on/off override of a source; None: follow the TOML."""
     row = db.execute("SELECT enabled FROM sources WHERE name = ?", [name]).fetchone()
     return None if row is None or row[0] is None else bool(row[0])
 
 
 def start_crawl_run(db: Database, source: str, platform: str) -> int:
+    """Start a crawl run of ``source`` (closing a killed one); return its id."""
     db.execute(
         "INSERT INTO sources(name, platform) VALUES (?, ?) "
         "ON CONFLICT(name) DO NOTHING",
@@ -161,6 +168,7 @@ def start_crawl_run(db: Database, source: str, platform: str) -> int:
 def finish_crawl_run(
     db: Database, run_id: int, status: str, stats: dict[str, int]
 ) -> None:
+    """Record how a crawl run ended: its status and counters."""
     finished = now_iso()
     with db.atomic():
         db.execute(
@@ -187,6 +195,7 @@ def finish_crawl_run(
 
 
 def crawl_runs(db: Database, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest crawl runs, newest first (at most ``limit``)."""
     return list(db.query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT ?", [limit]))
 
 
@@ -199,10 +208,12 @@ def stored_platforms(db: Database) -> set[str]:
 
 
 def optout_hashes(db: Database) -> set[str]:
+    """Every hash of the opt-out register."""
     return {r[0] for r in db.execute("SELECT value_hash FROM optout").fetchall()}
 
 
 def add_optout(db: Database, kind: str, value_hash: str) -> bool:
+    """Add a hash to the opt-out register; False when it is there already."""
     cur = db.execute(
         "INSERT INTO optout(kind, value_hash, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT(value_hash) DO NOTHING",

@@ -49,6 +49,7 @@ def month_bounds(month: str) -> tuple[str, str]:
 
 
 def current_month(now: datetime | None = None) -> str:
+    """The month of ``now`` (default: now, UTC) as ``YYYY-MM``."""
     return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 

@@ -62,6 +62,8 @@ def _ago(days: int) -> str:
 
 @dataclass(frozen=True)
 class Policy:
+    """How many days each kind of data is kept (``[privacy]`` in the config)."""
+
     posts_days: int = 7
     closed_leads_days: int = 30
     labels_days: int = 365

@@ -24,6 +24,7 @@ OUTCOMES = vocab.OUTCOMES
 
 @migrations()
 def m001_core(db: Database) -> None:
+    """The first schema (posts and search, predictions, leads, labels, users…)."""
     db.execute(
         """
         CREATE TABLE sources (

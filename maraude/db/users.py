@@ -17,6 +17,7 @@ from maraude.places import departement_names
 def add_user(
     db: Database, username: str, role: str, password_hash: str | None = None
 ) -> int:
+    """Create an account; return its id (InputError: unknown role, name taken)."""
     if role not in ROLES:
         raise InputError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.")
     exists = db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone()
@@ -30,11 +31,13 @@ def add_user(
 
 
 def get_user(db: Database, username: str) -> dict[str, Any] | None:
+    """The account named ``username``, or None."""
     rows = list(db.query("SELECT * FROM users WHERE username = ?", [username]))
     return rows[0] if rows else None
 
 
 def set_password(db: Database, username: str, password_hash: str) -> None:
+    """Set an account's password hash (InputError when there is no such user)."""
     cur = db.execute(
         "UPDATE users SET password_hash = ? WHERE username = ?",
         [password_hash, username],
@@ -44,6 +47,7 @@ def set_password(db: Database, username: str, password_hash: str) -> None:
 
 
 def set_user_disabled(db: Database, username: str, disabled: bool) -> None:
+    """Disable or re-enable an account (InputError when there is no such user)."""
     cur = db.execute(
         "UPDATE users SET disabled = ? WHERE username = ?", [int(disabled), username]
     )
@@ -137,6 +141,7 @@ def audit(
 
 
 def audit_entries(db: Database, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest audit log lines, newest first (at most ``limit``)."""
     return list(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", [limit]))
 
 
@@ -164,4 +169,5 @@ def add_label(db: Database, label: dict[str, Any], username: str, origin: str) -
 
 
 def labels(db: Database) -> list[dict[str, Any]]:
+    """Every stored label, oldest first."""
     return list(db.query("SELECT * FROM labels ORDER BY id"))
