@@ -30,6 +30,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from maraude.db.core import dumps, now_iso
+from maraude.db.dialect import REFRESH_LOCK, try_xact_lock
 from maraude.db.duplicates import copies_of, lead_post_id
 from maraude.db.schema import OPEN_STATUSES
 from maraude.places import departement_of
@@ -71,6 +72,8 @@ def refresh_priorities(db: Database, *, force: bool = False) -> bool:
         if age.total_seconds() < REFRESH_SECONDS:
             return False
     with db.atomic():
+        if not try_xact_lock(db, REFRESH_LOCK):  # another process is refreshing
+            return False
         db.execute(
             f"UPDATE leads SET priority = {PRIORITY_SQL} "
             f"WHERE status IN ({', '.join('?' for _ in OPEN_STATUSES)})",
@@ -138,17 +141,19 @@ def save_predictions(
                 "?,?,(SELECT coalesce(created_at, fetched_at) FROM posts "
                 "WHERE id = ?),?,?)"
                 " ON CONFLICT(post_id) DO UPDATE SET "
-                "crisis = max(crisis, excluded.crisis), "
-                "score = max(score, excluded.score), "
-                "labels = CASE WHEN touched THEN labels ELSE excluded.labels END, "
-                "rights_topics = CASE WHEN touched THEN rights_topics "
+                "crisis = max(leads.crisis, excluded.crisis), "
+                "score = max(leads.score, excluded.score), "
+                "labels = CASE WHEN leads.touched = 1 THEN leads.labels "
+                "ELSE excluded.labels END, "
+                "rights_topics = CASE WHEN leads.touched = 1 THEN leads.rights_topics "
                 "ELSE excluded.rights_topics END, "
-                "non_recours_form = CASE WHEN touched THEN non_recours_form "
+                "non_recours_form = CASE WHEN leads.touched = 1 "
+                "THEN leads.non_recours_form "
                 "ELSE excluded.non_recours_form END, "
-                "minor = max(minor, excluded.minor), "
-                "crisis_level = CASE WHEN 'sure' IN (crisis_level, "
+                "minor = max(leads.minor, excluded.minor), "
+                "crisis_level = CASE WHEN 'sure' IN (leads.crisis_level, "
                 "excluded.crisis_level) THEN 'sure' WHEN 'possible' IN "
-                "(crisis_level, excluded.crisis_level) THEN 'possible' END, "
+                "(leads.crisis_level, excluded.crisis_level) THEN 'possible' END, "
                 "model_version = excluded.model_version, "
                 "updated_at = excluded.updated_at",
                 [
