@@ -89,7 +89,9 @@ def test_schedule_sends_each_source_as_a_scrapyd_job(tmp_path):
             assert first.returncode == 1, first.stderr  # one server was down
             assert f"Serveur scrapyd injoignable : {dead}" in first.stderr
             database = mdb.open_db(db_path)
-            assert mdb.counts(database)["posts"] == 5
+            stored = mdb.counts(database)["posts"]
+            # On failure, say why: the scheduler's stderr and the jobs' logs.
+            assert stored == 5, f"{first.stderr[-2000:]}\n{scrapyd.job_logs()[-4000:]}"
             runs = {r["source"]: r for r in mdb.crawl_runs(database)}
             assert {s: (r["status"], r["new_posts"]) for s, r in runs.items()} == {
                 "src-entraide": ("ok", 3),
