@@ -12,7 +12,11 @@ same score (a week-old lead counts half). The age
 is the post's. Priorities are stored, so the queue reads an index; they are
 computed when a lead is created or raised and refreshed for every open lead
 when the last refresh is older than :data:`REFRESH_SECONDS` (ages move slowly:
-ten minutes change a priority by at most 0.1 %).
+ten minutes change a priority by at most 0.1 %). The refresh is incremental:
+one reference time for the whole pass, open leads in batches of
+:data:`REFRESH_BATCH` ids, one short transaction each, and only the rows whose
+priority changes are written; it ends with the priorities a full refresh at
+that time would store, hence the same queue order.
 
 A worker with territories (#16) sees, within each level, the leads placed in
 their départements first, then the unplaced ones (shown to all alike), then
@@ -45,6 +49,12 @@ PRIORITY_SQL = (
     "julianday(coalesce(post_created_at, 'now'))) / 7.0))"
 )
 REFRESH_SECONDS = 600
+#: The priority at a reference time given as the two ``?`` parameters (the same
+#: ISO time twice): :data:`PRIORITY_SQL` with that time for ``'now'``.
+PRIORITY_AT_SQL = PRIORITY_SQL.replace("'now'", "?")
+#: Lead ids per transaction of a refresh (≤ this many rows locked or written
+#: at once; at 100,000 leads each transaction stays well under 100 ms).
+REFRESH_BATCH = 2000
 
 
 def queue_order(
@@ -63,28 +73,67 @@ def queue_order(
     )
 
 
-def refresh_priorities(db: Database, *, force: bool = False) -> bool:
-    """Recompute the stored priority of open leads if the last refresh is old."""
+def refresh_priorities(
+    db: Database, *, force: bool = False, batch: int = REFRESH_BATCH
+) -> bool:
+    """Recompute the stored priority of open leads if the last refresh is old;
+    True when this call refreshed them.
+
+    Incremental: the refresh first claims its turn (``priorities_at`` set to
+    its reference time, under :data:`REFRESH_LOCK`, so concurrent readers do
+    not all refresh at once), then walks the leads by id in batches of
+    ``batch`` ids, each in its own short transaction, writing only the open
+    leads whose priority at the reference time differs from the stored one.
+    Every batch uses the same reference time, so the priorities at the end are
+    those a single full update would store. A refresh cut short (a killed
+    process) leaves the rest for the next one, ten minutes later.
+    """
     last = db.execute("SELECT value FROM meta WHERE key = 'priorities_at'").fetchone()
     now = datetime.now(UTC)
-    if not force and last:
-        age = now - datetime.fromisoformat(last[0].replace("Z", "+00:00"))
-        if age.total_seconds() < REFRESH_SECONDS:
-            return False
+    if not force and last and _fresh(last[0], now):
+        return False
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     with db.atomic():
         if not try_xact_lock(db, REFRESH_LOCK):  # another process is refreshing
             return False
-        db.execute(
-            f"UPDATE leads SET priority = {PRIORITY_SQL} "
-            f"WHERE status IN ({', '.join('?' for _ in OPEN_STATUSES)})",
-            list(OPEN_STATUSES),
-        )
+        last = db.execute(
+            "SELECT value FROM meta WHERE key = 'priorities_at'"
+        ).fetchone()
+        if not force and last and _fresh(last[0], now):  # refreshed meanwhile
+            return False
         db.execute(
             "INSERT INTO meta(key, value) VALUES ('priorities_at', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+            [stamp],
         )
-    return True
+    statuses = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+    update = (
+        f"UPDATE leads SET priority = {PRIORITY_AT_SQL} "
+        f"WHERE id > ? AND id <= ? AND status IN ({statuses}) "
+        f"AND priority <> {PRIORITY_AT_SQL}"
+    )
+    low = 0
+    while True:
+        high = db.execute(
+            "SELECT max(id) FROM (SELECT id FROM leads WHERE id > ? "
+            "ORDER BY id LIMIT ?) AS b",
+            [low, batch],
+        ).fetchone()[0]
+        if high is None:
+            return True
+        with db.atomic():
+            if not try_xact_lock(db, REFRESH_LOCK):  # a forced refresh runs too
+                return False
+            db.execute(update, [stamp, stamp, low, high, stamp, stamp])
+        low = high
+
+
+def _fresh(stamp: str, now: datetime) -> bool:
+    """True when the refresh stamped ``stamp`` is under REFRESH_SECONDS old."""
+    at = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (now - at).total_seconds() < REFRESH_SECONDS
 
 
 def save_predictions(
