@@ -96,6 +96,9 @@ def refresh_priorities(
     with db.atomic():
         if not try_xact_lock(db, REFRESH_LOCK):  # another process is refreshing
             return False
+        # Write first: SQLite then waits for the write lock (busy timeout)
+        # instead of failing "database is locked" on a read-then-write.
+        db.execute("UPDATE meta SET value = value WHERE key = 'priorities_at'")
         last = db.execute(
             "SELECT value FROM meta WHERE key = 'priorities_at'"
         ).fetchone()
