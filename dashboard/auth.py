@@ -172,15 +172,25 @@ class Throttle:
 _throttle = Throttle()
 
 
-def client_key() -> str | None:
-    """Who is signing in, as far as the server can tell: the first address of
-    ``X-Forwarded-For`` behind a proxy, else the peer's address."""
+def client_key(trust_proxy: bool = False) -> str | None:
+    """Who is signing in, as far as the server can tell: the peer's address, or,
+    with ``trust_proxy`` (``[dashboard] trust_proxy``, only behind a proxy that
+    sets it), the first address of ``X-Forwarded-For``. Without a proxy the header
+    is ignored: anyone can send it."""
     with contextlib.suppress(Exception):  # outside a Streamlit session: none
-        forwarded = st.context.headers.get("X-Forwarded-For")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:64] or None
+        if trust_proxy:
+            forwarded = forwarded_client(st.context.headers.get("X-Forwarded-For"))
+            if forwarded:
+                return forwarded
         return st.context.ip_address
     return None
+
+
+def forwarded_client(header: str | None) -> str | None:
+    """The first address of an ``X-Forwarded-For`` header (bounded), or None."""
+    if not header:
+        return None
+    return header.split(",")[0].strip()[:64] or None
 
 
 def check_credentials(
@@ -338,7 +348,9 @@ def sign_in_form(db: Database) -> None:
     if not submitted:
         return
     try:
-        user = check_credentials(db, username, password, client_key())
+        config = st.session_state.get("config")
+        trust = bool(config is not None and config.dashboard.trust_proxy)
+        user = check_credentials(db, username, password, client_key(trust))
     except SignInThrottled as e:
         st.error(str(e))
         return

@@ -60,6 +60,9 @@ class DashboardConfig:
     claim_minutes: int = 45
     page_size: int = 50
     session_minutes: int = 30
+    # Read the client's address from X-Forwarded-For (only behind a proxy that
+    # sets it): otherwise anyone could send the header and pose as another client.
+    trust_proxy: bool = False
 
 
 @dataclass(frozen=True)
