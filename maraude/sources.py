@@ -135,7 +135,7 @@ def _check_forum(settings: dict[str, Any], where: str) -> None:
         )
     if selectors is not None:
         unknown = set(selectors) - set(FORUM_SELECTORS)
-        missing = {"post", "text"} - set(selectors)
+        missing = set(vocab.FORUM_REQUIRED_SELECTORS) - set(selectors)
         if unknown or missing:
             raise ConfigError(
                 f"{where}: selectors need at least 'post' and 'text' and may hold "

@@ -83,6 +83,9 @@ FORUM_ENGINES: Final = (
 )
 #: CSS selectors a ``forum`` source gives instead of an engine (``selectors = {…}``).
 FORUM_SELECTORS: Final = ("thread_link", "post", "author", "text", "date", "next_page")
+#: The selectors a board without an engine must give (the others have
+#: fallbacks: rel=next links, <time> dates; start URLs may be thread pages).
+FORUM_REQUIRED_SELECTORS: Final = ("post", "text")
 
 # --- Roles and permissions -------------------------------------------------
 

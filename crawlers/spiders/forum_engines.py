@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from scrapy.http import TextResponse
 
 Css = tuple[str, ...]
-#: The selectors of a board without an engine (contracts.md, sources).
-REQUIRED = vocab.FORUM_SELECTORS
+#: The selectors a board without an engine must give (the same rule as the
+#: source check of maraude.sources: a source that loads can be crawled).
+REQUIRED = vocab.FORUM_REQUIRED_SELECTORS
 SESSION_PARAMS = frozenset({"s", "sid", "phpsessid", "sessionid", "osCsid"})
 _DIGITS = re.compile(r"(\d+)(?!.*\d)")  # the last group of digits
 _SESSION_IN_TEXT = re.compile(r"([?&;])(?:s|sid|phpsessid)=[0-9a-f]{16,}&?", re.I)

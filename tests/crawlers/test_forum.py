@@ -344,11 +344,35 @@ def test_custom_selectors_read_any_board(db_path):
     assert requests == [BASE + "/fil?page=2"]
 
 
+def test_post_and_text_are_enough_as_for_the_source_check(db_path):
+    """A source the core accepts (post and text only) is one the crawler reads:
+    rel=next paging and <time> dates are the fallbacks."""
+    from maraude.sources import load_sources
+
+    board = """<html><body>
+      <div class="msg"><time datetime="2024-03-09T16:00:00Z"></time>
+        <div class="body">Premier</div></div>
+      <a rel="next" href="?page=2">suite</a></body></html>"""
+    selectors = {"post": "div.msg", "text": "div.body"}
+    toml = (
+        '[[sources]]\nname = "board"\nplatform = "forum"\n'
+        f'start_urls = ["{BASE}/fil"]\n'
+        'selectors = { post = "div.msg", text = "div.body" }\n'
+    )
+    config = db_path.parent / "sources.toml"
+    config.write_text(toml, encoding="utf-8")
+    assert [s.name for s in load_sources(config)] == ["board"]
+    spider = make_spider(db_path, None, start=BASE + "/fil", selectors=selectors)
+    posts, requests = parse(spider, page(board.encode(), BASE + "/fil"))
+    assert [p.created_at for p in posts] == ["2024-03-09T16:00:00Z"]
+    assert requests == [BASE + "/fil?page=2"]
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
         ({"engine": "vbulletin5"}, "unknown forum engine 'vbulletin5'"),
-        ({"selectors": {"post": "div"}}, "missing: thread_link, author"),
+        ({"selectors": {"post": "div"}}, "missing: text"),
         (
             {"engine": "phpbb", "selectors": {"posts": "div"}},
             "unknown selector(s) posts",
