@@ -14,6 +14,12 @@ from dashboard import auth
 from maraude import db as mdb
 from tests.dashboard.dashboard_seed import APP, PASSWORD, seed, sign_in
 
+# The seeded database (db_path, leads, db): one definition, shared with the
+# operations tests.
+from tests.maraude.ops_fixtures import db as db
+from tests.maraude.ops_fixtures import db_path as db_path
+from tests.maraude.ops_fixtures import leads as leads
+
 
 @pytest.fixture(autouse=True)
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
@@ -30,28 +36,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr(auth, "_clock", lambda: start + offset[0])
     auth._throttle.clear()
     return delays
-
-
-@pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "maraude.db"
-    monkeypatch.setenv("MARAUDE_DB", str(path))
-    monkeypatch.delenv("MARAUDE_CONFIG", raising=False)
-    return path
-
-
-@pytest.fixture
-def leads(db_path: Path) -> dict[str, int]:
-    """A seeded (non-demo) database; lead ids by name."""
-    return seed(db_path)
-
-
-@pytest.fixture
-def db(db_path: Path, leads: dict[str, int]) -> Iterator[Database]:
-    """A second connection to the seeded database, as another process would have."""
-    conn = mdb.open_db(db_path)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

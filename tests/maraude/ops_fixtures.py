@@ -35,7 +35,7 @@ def leads(db_path: Path) -> dict[str, int]:
 
 @pytest.fixture
 def db(db_path: Path, leads: dict[str, int]) -> Iterator[Database]:
-    """A connection to the seeded database."""
+    """A second connection to the seeded database, as another process would have."""
     conn = mdb.open_db(db_path)
     yield conn
     conn.close()
