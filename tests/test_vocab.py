@@ -83,10 +83,17 @@ def test_every_schema_key_a_source_requires_is_one_it_may_give():
         assert set(schema.any_of) <= set(schema.keys), platform
 
 
-def test_import_platforms_of_the_cli_are_the_vocabulary():
-    from maraude.cli.admin import IMPORT_PLATFORMS
+def test_optout_platforms_of_the_cli_are_the_vocabulary():
+    """``maraude optout add --platform`` knows every crawled and imported platform."""
+    from maraude import db as mdb
+    from maraude.errors import InputError
+    from maraude.ops.admin import known_platform
 
-    assert IMPORT_PLATFORMS == vocab.IMPORT_PLATFORMS
+    database = mdb.open_db(":memory:")
+    for platform in (*vocab.PLATFORMS, *vocab.IMPORT_PLATFORMS):
+        assert known_platform(database, platform.upper()) == platform
+    with pytest.raises(InputError, match="Unknown platform"):
+        known_platform(database, "myspace")
 
 
 def test_forum_engines_agree():

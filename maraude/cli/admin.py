@@ -114,10 +114,6 @@ def optout_add(
     click.echo(("Added" if added else "Already registered") + f" ({kind}).")
 
 
-#: Platforms of imports (``maraude import``), beside those of crawled sources.
-IMPORT_PLATFORMS = vocab.IMPORT_PLATFORMS
-
-
 @click.command()
 @db_option
 @click.argument("dest", type=click.Path(dir_okay=False))
