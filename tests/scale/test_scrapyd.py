@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,18 @@ def sources_toml(base_url: str) -> str:
     )
 
 
+def serve_sources(
+    server: ReplayServer, tmp_path: Path, db_path: Path
+) -> dict[str, str]:
+    """Serve the subreddits on ``server``; the jobs' environment naming their
+    sources file and database."""
+    for name, ids in SUBREDDITS.items():
+        server.add(f"/r/{name}/new", Reply(200, listing(name, ids)))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sources_toml(server.base_url), encoding="utf-8")
+    return scrapyd_env(MARAUDE_DB=str(db_path), MARAUDE_SOURCES=str(sources))
+
+
 def schedule_once(env: dict[str, str], *urls: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
@@ -78,11 +91,7 @@ def schedule_once(env: dict[str, str], *urls: str) -> subprocess.CompletedProces
 def test_schedule_sends_each_source_as_a_scrapyd_job(tmp_path):
     db_path = tmp_path / "maraude.db"
     with ReplayServer() as server:
-        for name, ids in SUBREDDITS.items():
-            server.add(f"/r/{name}/new", Reply(200, listing(name, ids)))
-        sources = tmp_path / "sources.toml"
-        sources.write_text(sources_toml(server.base_url), encoding="utf-8")
-        env = scrapyd_env(MARAUDE_DB=str(db_path), MARAUDE_SOURCES=str(sources))
+        env = serve_sources(server, tmp_path, db_path)
         with Scrapyd(tmp_path / "scrapyd", env) as scrapyd:
             dead = f"http://127.0.0.1:{free_port()}"  # nobody listens there
             first = schedule_once(env, f"{dead},{scrapyd.url}")
@@ -136,11 +145,7 @@ def test_a_job_never_crawls_a_source_another_machine_is_crawling(tmp_path):
 
     db_path = tmp_path / "maraude.db"
     with ReplayServer() as server:
-        for name, ids in SUBREDDITS.items():
-            server.add(f"/r/{name}/new", Reply(200, listing(name, ids)))
-        sources = tmp_path / "sources.toml"
-        sources.write_text(sources_toml(server.base_url), encoding="utf-8")
-        env = scrapyd_env(MARAUDE_DB=str(db_path), MARAUDE_SOURCES=str(sources))
+        env = serve_sources(server, tmp_path, db_path)
         with Scrapyd(tmp_path / "scrapyd", env) as scrapyd:
             pool = Pool.of([scrapyd.url])
             pool.deploy(*build_egg())
