@@ -58,11 +58,14 @@ def as_sqlite_error(e: Exception) -> sqlite3.DatabaseError:
 
     Maraude's callers catch ``sqlite3.IntegrityError`` / ``DatabaseError``;
     the PostgreSQL backend raises subclasses of them, with the ``sqlstate``.
+    The message is the server's primary message only: its DETAIL may quote a
+    whole failing row (post text included), which must never reach a log.
     """
     import psycopg
 
     state = getattr(e, "sqlstate", None)
-    message = str(e).strip()
+    primary = getattr(getattr(e, "diag", None), "message_primary", None)
+    message = (primary or str(e).strip().split("\n", 1)[0]).strip()
     cls: type[PgIntegrityError | PgOperationalError | PgDatabaseError]
     if isinstance(e, psycopg.IntegrityError):
         cls = PgIntegrityError
@@ -146,7 +149,7 @@ class PgConnection:
             try:
                 cur.executemany(text, [_params(r) for r in rows])
             except psycopg.DatabaseError as e:
-                raise as_sqlite_error(e) from e
+                raise as_sqlite_error(e) from None  # DETAIL may quote a row
 
     def commit(self) -> None:
         """Commit the open transaction, if any."""
@@ -260,7 +263,7 @@ class PgDatabase(Database):
         try:
             cursor.execute(text, _params(parameters))
         except psycopg.DatabaseError as e:
-            raise as_sqlite_error(e) from e
+            raise as_sqlite_error(e) from None  # DETAIL may quote a row
         return PgCursor(cursor, returned_id)
 
     def query(  # type: ignore[override]
@@ -275,7 +278,7 @@ class PgDatabase(Database):
         try:
             cursor.execute(text, _params(params))
         except psycopg.DatabaseError as e:
-            raise as_sqlite_error(e) from e
+            raise as_sqlite_error(e) from None  # DETAIL may quote a row
         return iter(cursor.fetchall() if cursor.description else [])
 
     @contextmanager
