@@ -357,7 +357,7 @@ class SQLitePipeline(_StatsMixin):
             row = post_row(item)
             with mdb.translate_busy(self.db_path):
                 if not self.db.conn.in_transaction:
-                    self.db.conn.execute("BEGIN")
+                    mdb.begin_write(self.db)  # the lock now, not at the first write
                     self.timer = call_later(self.COMMIT_AFTER, self.commit)
                 outcome = mdb.upsert_post(self.db, row)
         except (sqlite3.Error, ValueError, TypeError, UnicodeError) as e:

@@ -37,6 +37,7 @@ from maraude.db.claims import (
     release_lead,
 )
 from maraude.db.core import (
+    begin_write,
     counts,
     get_meta,
     is_demo,
@@ -146,6 +147,7 @@ __all__ = [
     "audit",
     "audit_entries",
     "backup",
+    "begin_write",
     "claim_lead",
     "claim_next",
     "close_lead",

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from maraude.db.dialect import is_postgres
 from maraude.db.pg import is_url
 from maraude.db.schema import migrations
 from maraude.errors import DatabaseBusyError, SchemaError
@@ -89,6 +90,19 @@ def open_pg(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Database:
     db = connect(url, busy_timeout=busy_timeout)
     schema_pg.apply(db.raw)
     return db
+
+
+def begin_write(db: Any) -> None:
+    """Open a transaction that holds the write lock from its first statement.
+
+    On SQLite a plain (deferred) ``BEGIN`` followed by a read takes a snapshot;
+    if another process commits before this transaction's first write, that
+    write fails at once with "database is locked" (``SQLITE_BUSY_SNAPSHOT``),
+    without waiting: the busy timeout does not apply. ``BEGIN IMMEDIATE`` waits
+    (up to the busy timeout) for the lock instead. PostgreSQL's row locks need
+    no such care.
+    """
+    db.conn.execute("BEGIN" if is_postgres(db) else "BEGIN IMMEDIATE")
 
 
 @contextmanager

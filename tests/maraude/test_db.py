@@ -351,3 +351,26 @@ def test_the_migration_turns_review_flags_into_crisis_levels(tmp_path):
     order = [lead["post_id"] for lead in mdb.list_leads(db)]
     assert order[:2] == [1, 2]
     assert {lead["post_id"]: lead["priority"] < 8 for lead in mdb.list_leads(db)}[3]
+
+
+def test_a_deferred_transaction_that_reads_first_fails_at_once_on_write(db_path):
+    # Why begin_write exists: SQLite's busy timeout does not cover this case.
+    first, other = mdb.open_db(db_path), mdb.open_db(db_path)
+    first.conn.execute("BEGIN")
+    first.execute("SELECT count(*) FROM posts").fetchone()  # a snapshot is taken
+    add_post(other, "o1")  # another process commits meanwhile
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        add_post(first, "f1")  # no 30 s wait: the snapshot is stale
+    first.conn.execute("ROLLBACK")
+
+
+def test_begin_write_holds_the_lock_so_a_read_then_write_never_fails(db_path):
+    first, other = mdb.open_db(db_path), mdb.open_db(db_path, busy_timeout=0.05)
+    mdb.begin_write(first)
+    first.execute("SELECT count(*) FROM posts").fetchone()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        add_post(other, "o1")  # the other writer waits (here: gives up) instead
+    add_post(first, "f1")
+    first.conn.execute("COMMIT")
+    add_post(other, "o1")
+    assert mdb.counts(first)["posts"] == 2
