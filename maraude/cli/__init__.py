@@ -163,20 +163,20 @@ def dashboard(ctx: click.Context, db_path: str | None, port: int | None) -> None
     Example:
       maraude dashboard --db maraude.db --port 8501
     """
-    from maraude.cli import commands
+    from maraude.cli import serving
     from maraude.config import resolve_db_path
 
     config = config_of(ctx)
     path = resolve_db_path(db_path)
     open_db_path(db_path).close()  # migrate first: a clear error if it cannot
-    proc = commands.start_dashboard(
+    proc = serving.start_dashboard(
         config, path, port or config.dashboard.port, ctx.obj.get("config_path")
     )
     click.echo(
         f"Dashboard: http://{config.dashboard.address}:"
         f"{port or config.dashboard.port}  (Ctrl-C to stop)"
     )
-    commands.wait_for(proc)
+    serving.wait_for(proc)
 
 
 @cli.command()
@@ -208,16 +208,16 @@ def demo(
     Example:
       maraude demo --db /tmp/demo.db --port 8502 --no-browser
     """
-    from maraude.cli import commands
+    from maraude.cli import serving
 
-    options = commands.DemoOptions(
+    options = serving.DemoOptions(
         Path(db_path),
         port,
         open_browser=not no_browser,
         serve=not no_serve,
         config_path=ctx.obj.get("config_path"),
     )
-    commands.run_demo(config_of(ctx), options)
+    serving.run_demo(config_of(ctx), options)
 
 
 @cli.command("import")

@@ -33,11 +33,11 @@ def classify(ctx: click.Context, db_path: str | None, model_dir: str | None) -> 
     Example:
       maraude classify --db maraude.db
     """
-    from maraude.cli import commands
+    from maraude.cli import classifying
 
     config = config_of(ctx)
     database = open_db_path(db_path)
-    counts = commands.classify(config, database, model_dir, show_progress=True)
+    counts = classifying.classify(config, database, model_dir, show_progress=True)
     click.echo(
         f"Scored {counts['scored']} posts: {counts['leads_created']} new leads, "
         f"{counts['leads_updated']} updated; crises: {counts['crisis_sure']} sure, "
@@ -59,9 +59,9 @@ def predict(ctx: click.Context, model_dir: str | None) -> None:
     Example:
       echo '{"id": "a", "text": "je sais pas si j ai droit au rsa"}' | maraude predict
     """
-    from maraude.cli import commands
+    from maraude.cli import classifying
 
-    model = commands.load_model(config_of(ctx), model_dir)
+    model = classifying.load_model(config_of(ctx), model_dir)
     from classifier.run import predict_stream
 
     # stdin's bytes, read in bounded chunks: a huge line is never held whole.
@@ -160,7 +160,7 @@ def train(
         --label distress --held-out-share 0 --out /tmp/dreaddit-model
     """
     from classifier.train import TrainOptions
-    from maraude.cli import commands
+    from maraude.cli import classifying
 
     _check_mapping(text_col, label_col, label_name)
     options = TrainOptions(
@@ -170,10 +170,10 @@ def train(
         label_col=label_col,
         label_name=label_name,
         out_dir=out_dir,
-        embedder_spec=commands.embedder_spec(embedder),
+        embedder_spec=classifying.embedder_spec(embedder),
         held_out_share=held_out_share,
     )
-    path = commands.train_model(options, db_path)
+    path = classifying.train_model(options, db_path)
     click.echo(f"Model written to {path}")
 
 
@@ -221,13 +221,13 @@ def evaluate(
       maraude evaluate --data dreaddit-test.csv --text-col text --label-col label \\
         --label distress --model /tmp/dreaddit-model
     """
-    from maraude.cli import commands
+    from maraude.cli import classifying
 
     _check_mapping(text_col, label_col, label_name)
     from classifier.evaluate import evaluate as run_evaluation
     from classifier.evaluate import format_table
 
-    model = commands.load_model(config_of(ctx), model_dir)
+    model = classifying.load_model(config_of(ctx), model_dir)
     result = run_evaluation(
         model, data_file, text_col, label_col, label_name, agreed_only=agreed_only
     )

