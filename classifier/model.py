@@ -56,7 +56,8 @@ from classifier import lexicon, neighbors
 from classifier.dataset import LABELS, Example
 from classifier.embed import Embedder, load_embedder
 from classifier.features import FastTfidf, char_vectorizer, word_vectorizer
-from classifier.heads import NO_FORM, StackedHeads, fit_form, fit_heads
+from classifier.heads import StackedHeads, fit_form, fit_heads
+from classifier.records import prediction_records, sure_crises
 from classifier.rights_tagger import RightsTagger
 from classifier.text import normalize
 from classifier.thresholds import choose_thresholds, compose_scores
@@ -320,7 +321,9 @@ class MaraudeClassifier(BaseEstimator):
         passed = {k: scores[k] >= self.thresholds_[k] for k in LABELS}
         passed["crisis"] = passed["crisis"] | c_hit
         passed["distress"] = passed["distress"] | passed["crisis"]
-        sure = passed["crisis"] & self._sure(raw, c_hit)
+        sure = passed["crisis"] & sure_crises(
+            self.thresholds_, raw["crisis"], self._gate_scores(raw), c_hit
+        )
         review = passed["crisis"] & ~sure
         level = [
             "sure" if s else "possible" if r else None
@@ -333,40 +336,18 @@ class MaraudeClassifier(BaseEstimator):
             self.neighbor_labels_,
             self.n_neighbors,
         )
-        preds, ranked = [], []
-        for i, text in enumerate(texts):
-            matches = self.tagger_.find(text)
-            head = raw["topics"][i] if "topics" in raw else None
-            ranked.append(self.tagger_.topics(matches, emb[i], True, head))
-            rights_pass = bool(passed["rights"][i])
-            form = None
-            if rights_pass and "form" in raw:
-                form = self.form_classes_[int(np.argmax(raw["form"][i]))]
-                form = None if form == NO_FORM else form
-            phrases = [h.phrase for h in c_hits[i] + m_hits[i]] + [
-                m.phrase for m in matches
-            ]
-            preds.append(
-                {
-                    "distress": round(float(scores["distress"][i]), 4),
-                    "crisis": round(float(scores["crisis"][i]), 4),
-                    "rights": round(float(scores["rights"][i]), 4),
-                    "labels": [k for k in OUTPUT_LABELS if passed[k][i]],
-                    "crisis_level": level[i],
-                    "rights_topics": ranked[-1]
-                    if rights_pass
-                    else self.tagger_.topics(matches, emb[i], False, head),
-                    "non_recours_form": form,
-                    "minor": bool(passed["minor"][i]),
-                    "explanation": {
-                        "matched_phrases": list(dict.fromkeys(phrases)),
-                        "lexicon_rules": [f"crisis:{h.rule}" for h in c_hits[i]]
-                        + [f"minor:{h.rule}" for h in m_hits[i]]
-                        + [f"right:{m.right}" for m in matches],
-                        "nearest_examples": nearest[i],
-                    },
-                }
-            )
+        preds, ranked = prediction_records(
+            texts,
+            emb,
+            raw,
+            scores,
+            passed,
+            level=level,
+            hits=(c_hits, m_hits),
+            nearest=nearest,
+            tagger=self.tagger_,
+            form_classes=self.form_classes_,
+        )
         details = {
             "scores": scores,
             "passed": passed,
@@ -376,19 +357,6 @@ class MaraudeClassifier(BaseEstimator):
             "ranked_topics": ranked,
         }
         return preds, details
-
-    def _sure(self, raw: dict[str, np.ndarray], hit: np.ndarray) -> np.ndarray:
-        """Crises at the sure level: a lexicon hit or the sure pair. A model
-        saved before the two levels counts the pair it kept as
-        ``crisis_confident`` as sure, else every crisis."""
-        keys = ("crisis_sure", "crisis_sure_gate")
-        if "crisis_sure" not in self.thresholds_:
-            keys = ("crisis_confident", "crisis_confident_gate")
-        t_c = self.thresholds_.get(keys[0])
-        if t_c is None:
-            return np.ones(len(hit), dtype=bool)
-        gate = self.thresholds_.get(keys[1], 0.0)
-        return hit | ((raw["crisis"] >= t_c) & (self._gate_scores(raw) >= gate))
 
     def _gate_scores(self, raw: dict[str, np.ndarray]) -> np.ndarray:
         """What the crisis gate reads: p_distress (all ones without that head)."""
