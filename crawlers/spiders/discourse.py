@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,8 +30,16 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider, host_of
+from crawlers.spiders.discourse_json import (
+    as_int,
+    bump_key,
+    chunks,
+    get_id,
+    kept_rows,
+    utc_time,
+    valid_posts,
+)
 
-CHUNK = 20  # post ids per /t/{id}/posts.json request (Discourse's chunk size)
 MAX_FOLLOWUP_POSTS = 200  # newest unseen posts of one topic read per run
 MAX_LOOKUPS = 3  # /t/{id}/{n}.json look-ups per topic and page
 REGULAR = 1  # post_type of an ordinary post (not a whisper or a small action)
@@ -142,13 +149,13 @@ class DiscourseSpider(SourceSpider):
         if data is None:
             return
         self.checkpoint(key, cursor)
-        posts = _valid_posts(data["latest_posts"])
+        posts = valid_posts(data["latest_posts"])
         ids = [p["id"] for p in posts]
         keep, nxt = self.walk(key).page(ids, min(ids) - 1 if ids else None)
         chain: Chain = deque()
         if nxt and self.pages < self.max_pages:
             chain.append(self._feed_request(key, nxt))
-        yield from self._emit(_kept(posts, keep), chain)
+        yield from self._emit(kept_rows(posts, keep), chain)
         yield from self._next(chain)
 
     def parse_topics(
@@ -158,17 +165,17 @@ class DiscourseSpider(SourceSpider):
         if data is None:
             return
         self.checkpoint(key, cursor)
-        topics = [t for t in data["topic_list"]["topics"] if _int(_get_id(t))]
+        topics = [t for t in data["topic_list"]["topics"] if as_int(get_id(t))]
         walk = self.walk(key)
         high = walk.high
         normal = [t for t in topics if not t.get("pinned")]
         more = (cursor or 0) + 1 if data["topic_list"].get("more_topics_url") else None
-        keep, nxt = walk.page([_bumped(t) for t in normal], more)
+        keep, nxt = walk.page([bump_key(t) for t in normal], more)
         # Pinned topics head every list whatever their age: outside the walk.
         pinned = [t for t in topics if t.get("pinned")]
-        chosen = [t for t in pinned if high is None or _bumped(t) > high]
+        chosen = [t for t in pinned if high is None or bump_key(t) > high]
         chain: Chain = deque()
-        for topic in chosen + _kept(normal, keep):
+        for topic in chosen + kept_rows(normal, keep):
             self._remember_topic(topic)
             if (tid := topic["id"]) not in self._topics_read:
                 self._topics_read.add(tid)
@@ -189,17 +196,19 @@ class DiscourseSpider(SourceSpider):
         self.checkpoint(key, cursor)
         for topic in data.get("topics") or []:
             self._remember_topic(topic)
-        found = _valid_posts(data["posts"])
+        found = valid_posts(data["posts"])
         more = (data.get("grouped_search_result") or {}).get("more_full_page_results")
         nxt = (cursor or 1) + 1 if more and found else None
         keep, nxt = self.walk(key).page([p["id"] for p in found], nxt)
         by_topic: dict[int, list[int]] = {}
-        for post in _kept(found, keep):
-            if _int(post.get("topic_id")) and not self.seen(self.site, str(post["id"])):
+        for post in kept_rows(found, keep):
+            if as_int(post.get("topic_id")) and not self.seen(
+                self.site, str(post["id"])
+            ):
                 by_topic.setdefault(post["topic_id"], []).append(post["id"])
         chain: Chain = deque()
         for topic_id, ids in by_topic.items():
-            for chunk in _chunks(sorted(ids)):
+            for chunk in chunks(sorted(ids)):
                 chain.append(self.post_ids_request(topic_id, chunk, chain))
         if nxt is not None and self.pages < self.max_pages:
             chain.append(self._feed_request(key, nxt))
@@ -214,13 +223,13 @@ class DiscourseSpider(SourceSpider):
         data = self._json(response, "topic", "post_stream", "posts")
         if data is not None:
             self._remember_topic(data, topic_id)
-            posts = _valid_posts(data["post_stream"]["posts"])
+            posts = valid_posts(data["post_stream"]["posts"])
             loaded = {p["id"] for p in posts}
-            stream = [i for i in data["post_stream"].get("stream") or [] if _int(i)]
+            stream = [i for i in data["post_stream"].get("stream") or [] if as_int(i)]
             missing = [i for i in stream if i not in loaded and not self._seen(i)]
             yield from self._emit([p for p in posts if not self._seen(p["id"])], chain)
             # A long topic: its newest unseen posts, oldest first, before look-ups.
-            for chunk in reversed(_chunks(missing[-MAX_FOLLOWUP_POSTS:])):
+            for chunk in reversed(chunks(missing[-MAX_FOLLOWUP_POSTS:])):
                 chain.appendleft(self.post_ids_request(topic_id, chunk, chain))
         yield from self._next(chain)
 
@@ -273,7 +282,7 @@ class DiscourseSpider(SourceSpider):
         if number == 1:
             return None, True
         target: Any = post.get("reply_to_post_number")
-        if target is not None and not _int(target):
+        if target is not None and not as_int(target):
             raise TypeError("reply_to_post_number is not a number")
         parent = (
             self._numbers.get((topic, target)) if target else self._first.get(topic)
@@ -286,7 +295,7 @@ class DiscourseSpider(SourceSpider):
     def _remember(self, post: dict) -> None:
         topic: Any = post.get("topic_id")
         number: Any = post.get("post_number")
-        if not _int(topic) or not _int(number):
+        if not as_int(topic) or not as_int(number):
             return
         self._numbers[(topic, number)] = post["id"]
         if number == 1:
@@ -298,7 +307,7 @@ class DiscourseSpider(SourceSpider):
 
     def _remember_topic(self, topic: dict, topic_id: int | None = None) -> None:
         """A topic list entry, search topic or topic JSON: title, slug, posts."""
-        topic_id = topic_id or _int(topic.get("id"))
+        topic_id = topic_id or as_int(topic.get("id"))
         if not topic_id:
             return
         if topic.get("title"):
@@ -306,9 +315,9 @@ class DiscourseSpider(SourceSpider):
         if topic.get("slug"):
             self._slugs[topic_id] = str(topic["slug"])
         stream = topic.get("post_stream") or {}
-        for post in _valid_posts(stream.get("posts") or []):
+        for post in valid_posts(stream.get("posts") or []):
             self._remember(post)
-        ids = [i for i in stream.get("stream") or [] if _int(i)]
+        ids = [i for i in stream.get("stream") or [] if as_int(i)]
         if ids and topic_id not in self._first:
             self._first[topic_id] = ids[0]
 
@@ -331,7 +340,7 @@ class DiscourseSpider(SourceSpider):
             text=str(post.get("cooked") or ""),
             html=True,
             author=str(post["username"]) if post.get("username") else None,
-            created_at=_time(post.get("created_at")),
+            created_at=utc_time(post.get("created_at")),
             parent_native_id=str(parent) if parent else None,
             thread_title=title,
         )
@@ -371,46 +380,3 @@ class DiscourseSpider(SourceSpider):
         if kwargs.get("group"):
             yield from self._give_up(kwargs["topic_id"], kwargs["group"])
         yield from self._next(kwargs.get("chain"))
-
-
-def _valid_posts(posts: Iterable[Any]) -> list[dict]:
-    return [
-        p
-        for p in posts
-        if isinstance(p, dict) and _int(p.get("id")) and _int(p.get("topic_id"))
-    ]
-
-
-def _kept(rows: list[dict], keep: list[bool]) -> list[dict]:
-    return [row for row, kept in zip(rows, keep, strict=True) if kept]
-
-
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-
-
-def _get_id(row: Any) -> Any:
-    return row.get("id") if isinstance(row, dict) else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _time(value: Any, fmt: str = "%Y-%m-%dT%H:%M:%SZ") -> str | None:
-    """An ISO timestamp with any offset, as UTC in ``fmt``; None if unreadable."""
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime(fmt)
-
-
-def _bumped(topic: dict) -> str:
-    """A topic's order key: its last bump as a sortable UTC timestamp."""
-    for key in ("bumped_at", "last_posted_at", "created_at"):
-        when = _time(topic.get(key), "%Y-%m-%dT%H:%M:%S.%fZ")
-        if when:
-            return when
-    return ""
