@@ -33,7 +33,8 @@ from scrapy.exceptions import CloseSpider
 
 from crawlers.items import PostItem
 from crawlers.spiders.base import SourceSpider
-from crawlers.twitch import DEFAULT_SERVER, ChatMessage, TwitchChat, TwitchError
+from crawlers.twitch import DEFAULT_SERVER, TwitchChat, TwitchError
+from crawlers.twitch_irc import ChatMessage
 
 DEFAULT_LISTEN_MINUTES = 10.0
 SITE = "www.twitch.tv"

@@ -15,14 +15,8 @@ import time
 
 import pytest
 
-from crawlers.twitch import (
-    JoinLimiter,
-    TwitchChat,
-    chat_message,
-    parse_line,
-    parse_server,
-    unescape_tag,
-)
+from crawlers.twitch import JoinLimiter, TwitchChat
+from crawlers.twitch_irc import chat_message, parse_line, parse_server, unescape_tag
 from maraude import db as mdb
 from maraude.privacy import optout_entry
 from tests.cassettes import run_crawl
