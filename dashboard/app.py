@@ -16,8 +16,8 @@ from typing import NoReturn, cast
 import streamlit as st
 
 from dashboard import auth, queries, sessions
+from dashboard.navigation import PageDeclaration, discover, offered
 from dashboard.widgets import wording
-from maraude import vocab
 from maraude.config import resolve_db_path
 from maraude.db import is_demo
 from maraude.errors import MaraudeError
@@ -28,29 +28,22 @@ logger = logging.getLogger(__name__)
 ICON = Path(__file__).parent / "static" / "icon.png"
 st.set_page_config(page_title="Maraude", page_icon=str(ICON))
 
-#: Every page, with the roles that see it. The actions behind each page check
-#: the role again server-side (maraude.ops).
-PAGES = (
-    ("pages/queue.py", "File d'attente", ":material/inbox:", "queue"),
-    ("pages/lead.py", "Signalement", ":material/article:", "lead"),
-    ("pages/mine.py", "Mes signalements", ":material/assignment_ind:", "mine"),
-    ("pages/escalated.py", "Transmis", ":material/priority_high:", "escalated"),
-    ("pages/label.py", "Étiqueter", ":material/label:", "label"),
-    ("pages/adjudication.py", "Arbitrage", ":material/balance:", "adjudication"),
-    ("pages/activity.py", "Activité", ":material/monitoring:", "activity"),
-    ("pages/report.py", "Rapport mensuel", ":material/summarize:", "report"),
-    ("pages/admin.py", "Administration", ":material/settings:", "admin"),
-)
-#: The roles that see each page: those allowed the action behind it
-#: (maraude.vocab.PAGE_ACTION and PERMISSIONS).
-ROLES_BY_PAGE = {slug: vocab.page_roles(slug) for *_, slug in PAGES}
+#: Every page of pages/, as its PAGE literal declares it (dashboard/navigation.py).
+#: The actions behind each page check the role again server-side (maraude.ops).
+PAGES_DIR = Path(__file__).parent / "pages"
 
 
-def pages_for(role: str) -> list[st.Page]:
+def pages_for(pages: list[PageDeclaration], role: str) -> list[st.Page]:
+    """The st.Page of each page ``role`` sees; the first is its home page."""
     return [
-        st.Page(path, title=title, icon=icon, url_path=slug, default=slug == "queue")
-        for path, title, icon, slug in PAGES
-        if role in ROLES_BY_PAGE[slug]
+        st.Page(
+            str(page.path.relative_to(PAGES_DIR.parent)),
+            title=page.title,
+            icon=page.icon,
+            url_path=page.slug,
+            default=index == 0,
+        )
+        for index, page in enumerate(offered(pages, role))
     ]
 
 
@@ -62,6 +55,12 @@ def only(title: str, render: Callable[[], object]) -> NoReturn:
     st.navigation([page], position="hidden").run()
     st.stop()
 
+
+try:  # a page file without a valid PAGE literal: say which, and what to write
+    pages = discover(PAGES_DIR)
+except MaraudeError as e:
+    problem = str(e)
+    only("Maraude", lambda: st.error(problem))
 
 db_path = queries.db_path()
 if not resolve_db_path(db_path).is_file():  # a postgresql:// URL counts as one
@@ -110,4 +109,4 @@ with st.sidebar:
         auth.sign_out(db, user)
     sessions.keep(db, user["username"], idle_minutes)
 
-st.navigation(pages_for(user["role"])).run()
+st.navigation(pages_for(pages, user["role"])).run()

@@ -50,8 +50,11 @@ LINK_KINDS: Final = ("exact", "near", "retweet")
 
 # --- Platforms (contracts.md, "Sources") -----------------------------------
 
-#: Crawled platforms: one spider each (``crawlers/spiders/<platform>.py``,
-#: Scrapy's ``name``), the ``platform`` of a ``[[sources]]`` table.
+#: The project's own crawled platforms (docs, the opt-out check): one spider
+#: each (``crawlers/spiders/<platform>.py``, Scrapy's ``name``), the
+#: ``platform`` of a ``[[sources]]`` table. A new platform needs no line here:
+#: the crawl finds its spider in Scrapy's registry, the dashboard offers the
+#: platforms of the stored posts (tests/test_new_platform.py).
 PLATFORMS: Final = (
     "reddit",
     "discourse",
@@ -100,7 +103,8 @@ _ADJUDICATE: Final = frozenset({"senior", "moderator", "admin"})
 _ADMIN: Final = frozenset({"admin"})
 
 #: Each action, with the roles allowed to do it. The operations layer checks
-#: it (and audits a refusal); pages are offered from it (:data:`PAGE_ACTION`).
+#: it (and audits a refusal); pages are offered from it (each dashboard page
+#: names its action in its ``PAGE`` literal: dashboard/navigation.py).
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # reading
     "view": _ALL,
@@ -155,29 +159,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "recheck": _ADMIN,
 }
 
-#: Each dashboard page (its slug), with the action that opens it: the roles
-#: that see a page are exactly those allowed that action.
-PAGE_ACTION: Final[dict[str, str]] = {
-    "queue": "view",
-    "lead": "view",
-    "mine": "mine_view",
-    "escalated": "view_escalated",
-    "label": "label",
-    "adjudication": "adjudication_list",
-    "activity": "activity_view",
-    "report": "report_view",
-    "admin": "admin_view",
-}
-
 
 def roles_for(action: str) -> frozenset[str]:
     """The roles allowed to do ``action`` (a :class:`KeyError` names a typo)."""
     return PERMISSIONS[action]
-
-
-def page_roles(page: str) -> frozenset[str]:
-    """The roles that see dashboard page ``page`` (its slug)."""
-    return PERMISSIONS[PAGE_ACTION[page]]
 
 
 def allowed(role: str | None, action: str) -> bool:

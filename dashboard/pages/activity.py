@@ -11,6 +11,14 @@ from dashboard import queries
 from dashboard.widgets import charts, followup_parts, french, parts, wording
 from maraude.ops import desk
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Activité",
+    "icon": ":material/monitoring:",
+    "action": "activity_view",
+    "order": 70,
+}
+
 logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()
@@ -21,7 +29,7 @@ if not st.session_state.get("activity_viewed"):
     st.session_state["activity_viewed"] = True
 
 st.title("Activité")
-if user["role"] in ("senior", "admin"):  # the roles of the report page (app.py)
+if user["role"] in ("senior", "admin"):  # the roles of the report page (report_view)
     st.page_link(
         "pages/report.py",
         label="Rapport mensuel (CSV, version imprimable)",

@@ -10,6 +10,14 @@ from dashboard import queries
 from dashboard.widgets import label_parts, parts, wording
 from maraude.ops import labels
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Arbitrage",
+    "icon": ":material/balance:",
+    "action": "adjudication_list",
+    "order": 60,
+}
+
 logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()

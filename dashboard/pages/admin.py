@@ -12,6 +12,14 @@ from maraude.ops import admin
 from maraude.ops import users as accounts
 from maraude.templates import organisation_missing
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Administration",
+    "icon": ":material/settings:",
+    "action": "admin_view",
+    "order": 90,
+}
+
 logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()

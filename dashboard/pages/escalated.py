@@ -11,6 +11,14 @@ from dashboard import queries
 from dashboard.widgets import followup_parts, parts, wording
 from maraude.ops import desk
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Transmis",
+    "icon": ":material/priority_high:",
+    "action": "view_escalated",
+    "order": 40,
+}
+
 logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()

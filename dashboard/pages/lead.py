@@ -14,6 +14,14 @@ from maraude.ops import desk
 from maraude.protocols import protocols_for
 from maraude.templates import organisation_missing, render_reply
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Signalement",
+    "icon": ":material/article:",
+    "action": "view",
+    "order": 20,
+}
+
 logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()

@@ -11,6 +11,14 @@ from dashboard import queries
 from dashboard.widgets import followup_parts, parts
 from maraude.ops import desk
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Mes signalements",
+    "icon": ":material/assignment_ind:",
+    "action": "mine_view",
+    "order": 30,
+}
+
 logger = logging.getLogger(__name__)
 
 db_path, db, user, config = queries.session()

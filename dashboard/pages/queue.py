@@ -14,6 +14,14 @@ from maraude.db.users import user_territories
 from maraude.ops import desk
 from maraude.targets import overdue_hours, target_hours
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "File d'attente",
+    "icon": ":material/inbox:",
+    "action": "view",
+    "order": 10,
+}
+
 logger = logging.getLogger(__name__)
 
 LEAD_PAGE = "pages/lead.py"
@@ -55,7 +63,9 @@ with st.expander("Filtres et recherche", icon=":material/filter_list:"):
         format_func=lambda x: catalogue[x].short_name if x else "tous",
     )
     platform = cols[2].selectbox(
-        "Plateforme", [None, *queries.PLATFORMS], format_func=lambda x: x or "toutes"
+        "Plateforme",
+        [None, *queries.platforms(db_path)],
+        format_func=lambda x: x or "toutes",
     )
     search = st.text_input("Rechercher dans les messages", placeholder="mots exacts")
     page = st.number_input("Page", min_value=1, value=1, step=1)

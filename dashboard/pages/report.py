@@ -15,6 +15,14 @@ from maraude.ops import desk, require
 from maraude.places import departement_names
 from maraude.targets import target_hours
 
+#: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
+PAGE = {
+    "title": "Rapport mensuel",
+    "icon": ":material/summarize:",
+    "action": "report_view",
+    "order": 80,
+}
+
 logger = logging.getLogger(__name__)
 
 HEADER = ("rubrique", "élément", "valeur")
