@@ -19,7 +19,6 @@ import streamlit as st
 from sqlite_utils import Database
 
 from maraude import db as mdb
-from maraude import vocab
 from maraude.config import Config, load_config, resolve_db_path
 from maraude.rights import Right, load_catalogue
 
@@ -27,9 +26,6 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a cached read lives.
 TTL = 5
-
-#: Platforms a lead can come from (contracts.md, sources).
-PLATFORMS = vocab.PLATFORMS
 
 
 def db_path() -> str:
@@ -59,6 +55,13 @@ def fts_query(text: str) -> str | None:
     """A safe FTS5 query: every word must appear (quoted, so no operator syntax)."""
     words = [w.replace('"', '""') for w in text.split()]
     return " ".join(f'"{w}"' for w in words) or None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def platforms(path: str) -> list[str]:
+    """The platforms of the stored posts, sorted (the queue's platform filter):
+    a new platform's first posts add it, with no list to edit."""
+    return sorted(mdb.stored_platforms(connect(path)))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -2,8 +2,9 @@
 
 A temporary spider module, outside the project, declares a platform Maraude
 has never heard of: Scrapy's registry lists it, the crawl side maps it to its
-spider, and its sources load and are checked against the keys the spider
-declares, with no other file edited.
+spider, its sources load and are checked against the keys the spider
+declares, and once its posts are stored the dashboard offers it, with no other
+file edited (maraude.vocab.PLATFORMS lists the project's own platforms only).
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 from scrapy.spiderloader import get_spider_loader
+from streamlit.testing.v1 import AppTest
 
 from crawlers import settings as crawler_settings
 from crawlers.spiders import source_schemas, spiders
+from maraude import db as mdb
 from maraude import vocab
-from maraude.errors import ConfigError
+from maraude.db import now_iso
+from maraude.errors import ConfigError, InputError
+from maraude.ops.admin import known_platform, known_platforms
+from maraude.privacy import content_hash
 from maraude.sources import load_sources
+from tests.dashboard.dashboard_seed import APP, PASSWORD, seed, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,12 +81,15 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_new_spider_is_in_scrapy_registry_and_ours(module):
-    modules = [*crawler_settings.SPIDER_MODULES, module]
+    ours = crawler_settings.SPIDER_MODULES
+    before = get_spider_loader(Settings({"SPIDER_MODULES": ours})).list()
+    assert set(vocab.PLATFORMS) <= set(before)
+    modules = [*ours, module]
     loader = get_spider_loader(Settings({"SPIDER_MODULES": modules}))
-    assert sorted(loader.list()) == sorted([*vocab.PLATFORMS, "panneau"])
+    assert sorted(loader.list()) == sorted([*before, "panneau"])
     found = spiders(modules)
     assert found["panneau"].__module__ == f"{module}.panneau"
-    assert set(found) == {*vocab.PLATFORMS, "panneau"}
+    assert set(found) == {*spiders(ours), "panneau"}
 
 
 def test_scrapy_list_names_it(module, tmp_path):
@@ -141,16 +151,49 @@ def test_the_composition_root_and_the_crawl_find_it_in_spider_modules(
     assert source.platform == "panneau"
 
 
-def test_readers_without_the_spiders_need_its_name_in_the_vocabulary(
-    module, tmp_path, monkeypatch
+def test_the_dashboard_and_the_opt_out_register_know_it_from_its_stored_posts(
+    tmp_path, monkeypatch
 ):
-    """The dashboard cannot import the crawlers: it knows the platforms of
-    maraude.vocab.PLATFORMS, whose keys only the spider checks."""
-    with pytest.raises(ConfigError, match="unknown platform 'panneau'"):
-        load_sources(write(tmp_path, SOURCE))
-    monkeypatch.setattr(vocab, "PLATFORMS", (*vocab.PLATFORMS, "panneau"))
-    (source,) = load_sources(write(tmp_path, SOURCE + 'colour = "bleu"\n'))
-    assert source.settings["colour"] == "bleu"  # unchecked here, by its spider
+    """The dashboard cannot import the crawlers: it learns a new platform from
+    its stored posts. The queue's platform filter and the opt-out register
+    offer it, with no line added to maraude.vocab."""
+    assert "panneau" not in vocab.PLATFORMS
+    db_path = tmp_path / "maraude.db"
+    monkeypatch.setenv("MARAUDE_DB", str(db_path))
+    seed(db_path)
+    db = mdb.open_db(db_path)
+    with pytest.raises(InputError, match="Unknown platform 'panneau'"):
+        known_platform(db, "panneau")  # nothing stored from it yet
+    mdb.upsert_post(
+        db,
+        {
+            "platform": "panneau",
+            "site": "panneaux.example.org",
+            "source": "panneaux-locaux",
+            "native_id": "p1",
+            "url": "https://panneaux.example.org/p1",
+            "title": "annonce",
+            "text": "un message inventé pour ce test",
+            "created_at": now_iso(),
+            "content_hash": content_hash("p1"),
+        },
+    )
+    assert "panneau" in mdb.stored_platforms(db)
+    assert known_platform(db, " Panneau ") == "panneau"
+    assert known_platforms(db)[: len(vocab.PLATFORMS)] == list(vocab.PLATFORMS)
+    assert "panneau" in known_platforms(db)
+    db.close()
+
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.run()
+    sign_in(at, "ada", PASSWORD)
+    assert not at.exception
+    (queue_filter,) = [s for s in at.selectbox if s.label == "Plateforme"]
+    assert "panneau" in queue_filter.options
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception
+    (optout_platform,) = [s for s in at.selectbox if s.label == "Plateforme"]
+    assert "panneau" in optout_platform.options
 
 
 def other_spider(class_name: str, name: str, platform: str) -> str:

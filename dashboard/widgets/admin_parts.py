@@ -14,7 +14,6 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from dashboard.queries import PLATFORMS
 from dashboard.widgets import french, parts, wording
 from maraude.config import Config
 from maraude.db import CHANNELS, ROLES
@@ -208,7 +207,7 @@ def optout_section(db: Database, user: User) -> None:
         st.markdown("**Ajouter au registre** (enregistré haché, jamais en clair)")
         value = st.text_input("Pseudo ou URL du message")
         form_cols = st.columns(3)
-        platform = form_cols[0].selectbox("Plateforme", PLATFORMS)
+        platform = form_cols[0].selectbox("Plateforme", admin.known_platforms(db))
         site = form_cols[1].text_input("Site (si forum ou instance)")
         request = form_cols[2].selectbox(
             "Demande liée",

@@ -99,6 +99,7 @@ from maraude.db.posts import (
     set_source_state,
     source_enabled_override,
     start_crawl_run,
+    stored_platforms,
     unscored_posts,
     upsert_post,
 )
@@ -228,6 +229,7 @@ __all__ = [
     "start_crawl_run",
     "start_crisis_alert",
     "status_counts",
+    "stored_platforms",
     "take_escalated",
     "text_hash",
     "translate_busy",

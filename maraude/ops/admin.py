@@ -71,12 +71,20 @@ def optout_counts(db: Database, who: ActorLike) -> dict[str, int]:
     return mdb.optout_counts(db)
 
 
+def known_platforms(db: Database) -> list[str]:
+    """The platforms an opt-out entry may name: the project's crawled ones, the
+    imported ones (:mod:`maraude.vocab`), then any other already stored (a new
+    platform's spider needs no line in the vocabulary)."""
+    known = [*vocab.PLATFORMS, *vocab.IMPORT_PLATFORMS]
+    return [*known, *sorted(stored_platforms(db) - set(known))]
+
+
 def known_platform(db: Database, platform: str) -> str:
-    """``platform`` in lower case if Maraude knows it (a source's platform, an
-    import's, or one already stored); else :class:`InputError` listing them,
-    since an entry for an unknown platform would never match anything."""
+    """``platform`` in lower case if Maraude knows it (:func:`known_platforms`);
+    else :class:`InputError` listing them, since an entry for an unknown
+    platform would never match anything."""
     name = platform.strip().lower()
-    known = sorted({*vocab.PLATFORMS, *vocab.IMPORT_PLATFORMS, *stored_platforms(db)})
+    known = sorted(known_platforms(db))
     if name not in known:
         raise InputError(
             f"Unknown platform {platform!r}: nothing would ever match it. "
