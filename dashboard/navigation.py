@@ -103,7 +103,7 @@ def read_page(path: Path) -> PageDeclaration:
     for key, kind in KEYS.items():
         # bool is an int for isinstance: an order of True is a typo.
         if not isinstance(value[key], kind) or isinstance(value[key], bool):
-            raise _problem(path, f"PAGE[{key!r}] must be a {kind.__name__}")
+            raise _problem(path, f"PAGE[{key!r}] must be of type {kind.__name__}")
     if value["action"] not in vocab.PERMISSIONS:
         raise _problem(path, f"unknown action {value['action']!r}")
     return PageDeclaration(
