@@ -9,7 +9,8 @@ of the platforms of :data:`maraude.vocab.PLATFORMS`; a spider may declare its
 own (``source_schema``, see :mod:`crawlers.spiders`), and the composition root
 passes the spiders' schemas to :func:`load_sources`. Without them (the
 dashboard), a platform named in the vocabulary but unknown here keeps its keys
-unchecked: its spider checks them when it crawls.
+unchecked: its spider checks them when it crawls; the admin page's list of
+sources (``any_platform``) takes any other platform as named too.
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ def _check(
     index: int,
     path: Path,
     schemas: Mapping[str, SourceSchema],
+    any_platform: bool = False,
 ) -> Source:
     where = f"{path}: source #{index + 1}"
     name = entry.get("name")
@@ -188,7 +190,9 @@ def _check(
     where = f"{path}: source '{name}'"
     platform = entry.get("platform")
     known = set(schemas) | set(vocab.PLATFORMS)
-    if not isinstance(platform, str) or platform not in known:
+    if not isinstance(platform, str) or not (
+        platform in known or (any_platform and platform)
+    ):
         raise ConfigError(
             f"{where}: unknown platform {platform!r}. "
             f"Use one of: {', '.join(sorted(known))}."
@@ -223,13 +227,19 @@ def _check(
 
 
 def load_sources(
-    path: str | Path, schemas: Mapping[str, SourceSchema] | None = None
+    path: str | Path,
+    schemas: Mapping[str, SourceSchema] | None = None,
+    *,
+    any_platform: bool = False,
 ) -> list[Source]:
     """Read and validate a sources file; names must be unique.
 
     ``schemas``: the platforms a source may name, with their keys; the
     composition root passes the spiders' (:func:`crawlers.spiders.source_schemas`),
-    others get :data:`SCHEMAS`.
+    others get :data:`SCHEMAS`. ``any_platform``: for a reader without the
+    spiders (the admin page's list of sources), a platform it does not know is
+    taken as named, its keys unchecked; the crawl, which has the spiders'
+    schemas, refuses it when no spider has that name.
     """
     path = Path(path)
     schemas = SCHEMAS if schemas is None else schemas
@@ -251,7 +261,9 @@ def load_sources(
     entries = data.get("sources", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: 'sources' must be a list of [[sources]] tables.")
-    sources = [_check(entry, i, path, schemas) for i, entry in enumerate(entries)]
+    sources = [
+        _check(entry, i, path, schemas, any_platform) for i, entry in enumerate(entries)
+    ]
     seen: set[str] = set()
     for s in sources:
         if s.name in seen:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,10 @@ from crawlers import settings as crawler_settings
 from crawlers.spiders import source_schemas, spiders
 from maraude import db as mdb
 from maraude import vocab
+from maraude.config import load_config
 from maraude.db import now_iso
 from maraude.errors import ConfigError, InputError
-from maraude.ops.admin import known_platform, known_platforms
+from maraude.ops.admin import known_platform, known_platforms, sources
 from maraude.privacy import content_hash
 from maraude.sources import load_sources
 from tests.dashboard.dashboard_seed import APP, PASSWORD, seed, sign_in
@@ -154,10 +156,21 @@ def test_the_composition_root_and_the_crawl_find_it_in_spider_modules(
 def test_the_dashboard_and_the_opt_out_register_know_it_from_its_stored_posts(
     tmp_path, monkeypatch
 ):
-    """The dashboard cannot import the crawlers: it learns a new platform from
-    its stored posts. The queue's platform filter and the opt-out register
-    offer it, with no line added to maraude.vocab."""
+    """The dashboard cannot import the crawlers: the admin page lists a new
+    platform's sources as named, and it learns the platform from its stored
+    posts: the queue's platform filter and the opt-out register offer it, with
+    no line added to maraude.vocab."""
     assert "panneau" not in vocab.PLATFORMS
+    with pytest.raises(ConfigError, match="unknown platform 'panneau'"):
+        load_sources(write(tmp_path, SOURCE))  # without the spiders: by default
+    # The admin page's list of sources: as named, keys unchecked (its spider's).
+    sources_file = write(tmp_path, SOURCE + 'colour = "bleu"\n')
+    (source,) = load_sources(sources_file, any_platform=True)
+    assert (source.platform, source.settings["colour"]) == ("panneau", "bleu")
+    config = load_config(None)
+    config = replace(
+        config, crawl=replace(config.crawl, sources_file=str(sources_file))
+    )
     db_path = tmp_path / "maraude.db"
     monkeypatch.setenv("MARAUDE_DB", str(db_path))
     seed(db_path)
@@ -182,6 +195,9 @@ def test_the_dashboard_and_the_opt_out_register_know_it_from_its_stored_posts(
     assert known_platform(db, " Panneau ") == "panneau"
     assert known_platforms(db)[: len(vocab.PLATFORMS)] == list(vocab.PLATFORMS)
     assert "panneau" in known_platforms(db)
+    admin = {"username": "ada", "role": "admin"}
+    (listed,) = sources(db, admin, config)
+    assert (listed["name"], listed["platform"]) == ("panneaux-locaux", "panneau")
     db.close()
 
     at = AppTest.from_file(str(APP), default_timeout=30)

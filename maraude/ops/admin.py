@@ -40,7 +40,10 @@ def view(db: Database, who: ActorLike) -> None:
 def sources(db: Database, who: ActorLike, config: Config) -> list[dict[str, Any]]:
     """Sources of the TOML file joined with their state in the database."""
     require(db, who, "source_list", None, "source")
-    configured = load_sources(config.path(config.crawl.sources_file))
+    # Without the spiders (the dashboard cannot import them), a new platform's
+    # sources are listed as named: the crawl checks them against its spider.
+    path = config.path(config.crawl.sources_file)
+    configured = load_sources(path, any_platform=True)
     return mdb.sources_overview(db, configured)
 
 
