@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.widgets import charts, followup_parts, french, parts, wording
+from maraude import vocab
 from maraude.ops import desk
 
 #: This page, for the sidebar (dashboard/navigation.py reads it, never runs it).
@@ -29,7 +30,7 @@ if not st.session_state.get("activity_viewed"):
     st.session_state["activity_viewed"] = True
 
 st.title("Activité")
-if user["role"] in ("senior", "admin"):  # the roles of the report page (report_view)
+if vocab.allowed(user["role"], "report_view"):  # the report page's action
     st.page_link(
         "pages/report.py",
         label="Rapport mensuel (CSV, version imprimable)",

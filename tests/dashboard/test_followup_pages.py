@@ -183,3 +183,12 @@ def test_the_queue_tells_seniors_that_escalated_leads_wait(app, leads, db):
     assert any("1 signalement(s) transmis" in w.value for w in senior.warning)
     worker = app("bob")
     assert not any("transmis à prendre" in w.value for w in worker.warning)
+
+
+@pytest.mark.parametrize(("username", "linked"), [("sam", True), ("alice", False)])
+def test_the_activity_page_links_the_report_for_the_roles_allowed_it(
+    app, leads, username, linked
+):
+    at = page(app(username), "pages/activity.py")
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert ("Rapport mensuel (CSV, version imprimable)" in labels) is linked
