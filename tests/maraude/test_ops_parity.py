@@ -153,6 +153,7 @@ HELPERS = {
     "users.check_username",
     "admin.secret_problem",
     "admin.known_platform",
+    "admin.known_platforms",
     "admin.add_optout",  # register_optout's True/False
 }
 
