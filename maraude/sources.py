@@ -248,8 +248,8 @@ def load_sources(
             data = tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(
-            f"Sources file not found: {path}. Pass --sources FILE or create it "
-            "(see config/sources.toml for examples)."
+            f"Sources file not found: {path}. Pass --sources FILE (or set "
+            "MARAUDE_SOURCES) or create it (see config/sources.toml for examples)."
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path} is not valid TOML: {e}.") from None

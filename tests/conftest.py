@@ -36,6 +36,7 @@ def _isolated_env(tmp_path, monkeypatch):
     """Point MARAUDE_DB at tmp_path; no user config; a test secret."""
     monkeypatch.setenv("MARAUDE_DB", str(tmp_path / "env.db"))
     monkeypatch.delenv("MARAUDE_CONFIG", raising=False)
+    monkeypatch.delenv("MARAUDE_SOURCES", raising=False)
     monkeypatch.setenv("MARAUDE_SECRET", "test-secret-0123456789abcdef")
 
 

@@ -88,12 +88,19 @@ def format_option(func: F) -> F:
 
 
 def sources_option(func: F) -> F:
-    """``--sources FILE``, passed to the command as ``sources_file``."""
+    """``--sources FILE`` (else ``MARAUDE_SOURCES``), passed as ``sources_file``.
+
+    The scheduler and the crawl jobs it sends to scrapyd read the same variable,
+    so both sides name the same sources.
+    """
     return click.option(
         "--sources",
         "sources_file",
         type=click.Path(dir_okay=False),
-        help="TOML file of [[sources]] (default: config/sources.toml).",
+        envvar="MARAUDE_SOURCES",
+        show_envvar=True,
+        help="TOML file of [[sources]] (default: the config's [crawl] "
+        "sources_file, config/sources.toml).",
     )(func)
 
 

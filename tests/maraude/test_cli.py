@@ -191,3 +191,20 @@ def test_rights_check_passes_on_the_shipped_catalogue():
     result = CliRunner().invoke(cli, ["rights", "check"])
     assert result.exit_code == 0, result.output
     assert "0 error(s)" in result.output
+
+
+@pytest.mark.parametrize("command", [["crawl"], ["schedule", "--once"], ["recheck"]])
+def test_the_sources_file_comes_from_maraude_sources_unless_given(
+    tmp_path, monkeypatch, command
+):
+    # The scheduler reads the same variable as the crawl jobs it sends to scrapyd.
+    monkeypatch.setenv("MARAUDE_SOURCES", str(tmp_path / "from-env.toml"))
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == 1
+    assert "from-env.toml" in result.output
+    assert "MARAUDE_SOURCES" in result.output  # what to do
+    given = tmp_path / "given.toml"
+    result = CliRunner().invoke(cli, [*command, "--sources", str(given)])
+    assert result.exit_code == 1
+    assert "given.toml" in result.output
+    assert "from-env.toml" not in result.output
