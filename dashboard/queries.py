@@ -33,11 +33,21 @@ def db_path() -> str:
     return str(resolve_db_path(None))
 
 
-@st.cache_resource(show_spinner=False)
+#: Each thread's own connection: Streamlit runs every session's script in a
+#: thread of its own, and one connection shared by them would mix their
+#: transactions (:mod:`maraude.db.threads`).
+_CONNECTIONS = mdb.ThreadConnections(mdb.open_db)
+
+
 def connect(path: str) -> Database:
-    """One connection per database path, shared by the sessions of this server."""
-    logger.info("opening the database")
-    return mdb.open_db(path)
+    """This thread's connection to the database at ``path`` (opened on first use)."""
+    database: Database = _CONNECTIONS.get(path)
+    return database
+
+
+def close_connections() -> None:
+    """Close every connection this server opened (tests)."""
+    _CONNECTIONS.close_all()
 
 
 @st.cache_resource(show_spinner=False)

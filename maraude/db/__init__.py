@@ -119,6 +119,7 @@ from maraude.db.schema import (
     ROLES,
     migrations,
 )
+from maraude.db.threads import ThreadConnections
 from maraude.db.users import (
     add_label,
     add_user,
@@ -139,6 +140,7 @@ __all__ = [
     "PRIORITY_SQL",
     "ROLES",
     "Policy",
+    "ThreadConnections",
     "add_item_label",
     "add_label",
     "add_note",

@@ -68,7 +68,7 @@ def open_db(
             # when a process dies (SIGKILL included); only a power cut may lose
             # the last commits. It spares an fsync per commit.
             db.execute("PRAGMA synchronous = NORMAL")
-        migrations.apply(db)
+        _migrate(db)
     except sqlite3.DatabaseError as e:
         if "locked" in str(e) or "busy" in str(e):
             raise DatabaseBusyError(
@@ -80,6 +80,26 @@ def open_db(
             "or move the file aside to start a new one."
         ) from None
     return db
+
+
+def _migrate(db: Database) -> None:
+    """Apply pending migrations, one process at a time.
+
+    Two processes opening a new file at once (two crawl jobs, a dashboard
+    thread and a crawl) would both find the migrations pending and the second
+    would fail on "table … already exists". The first takes the write lock
+    (``BEGIN IMMEDIATE``); the others wait for it, then find nothing left to do
+    (each migration runs in its own savepoint inside that transaction).
+    """
+    if not migrations.pending(db):
+        return
+    begin_write(db)
+    try:
+        migrations.apply(db)
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")
 
 
 def open_pg(url: str, *, busy_timeout: float = BUSY_TIMEOUT) -> Database:

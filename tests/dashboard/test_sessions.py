@@ -61,7 +61,7 @@ def live(monkeypatch, db_path, leads):
     fragment = auth.live_fragment("30s")(lambda: runs.append(1))
     assert fake.fragment_args == {"run_every": "30s"}
     yield SimpleNamespace(state=state, fragment=fragment, runs=runs, config=config)
-    queries.connect.clear()
+    queries.close_connections()
 
 
 def test_the_auto_refresh_shows_leads_to_a_signed_in_user(live):

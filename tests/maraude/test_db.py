@@ -374,3 +374,26 @@ def test_begin_write_holds_the_lock_so_a_read_then_write_never_fails(db_path):
     first.conn.execute("COMMIT")
     add_post(other, "o1")
     assert mdb.counts(first)["posts"] == 2
+
+
+def test_connections_opening_a_new_file_at_once_migrate_it_once(db_path):
+    # Two crawl jobs (or a dashboard and a crawl) starting on a new file: the
+    # second used to fail on "table sources already exists".
+    start, errors = threading.Barrier(6), []
+
+    def open_it():
+        start.wait()
+        try:
+            mdb.open_db(db_path).close()
+        except Exception as e:
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    query = "SELECT name FROM _sqlite_migrations ORDER BY name"
+    fresh = [r[0] for r in mdb.open_db(":memory:").execute(query)]
+    assert [r[0] for r in mdb.open_db(db_path).execute(query)] == fresh  # each once
