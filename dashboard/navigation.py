@@ -47,11 +47,6 @@ class PageDeclaration:
     action: str
     order: int
 
-    @property
-    def roles(self) -> frozenset[str]:
-        """The roles that see the page: those allowed its action."""
-        return vocab.roles_for(self.action)
-
 
 def _problem(path: Path, what: str) -> ConfigError:
     return ConfigError(

@@ -41,8 +41,7 @@ _CONNECTIONS = mdb.ThreadConnections(mdb.open_db)
 
 def connect(path: str) -> Database:
     """This thread's connection to the database at ``path`` (opened on first use)."""
-    database: Database = _CONNECTIONS.get(path)
-    return database
+    return _CONNECTIONS.get(path)
 
 
 def close_connections() -> None:

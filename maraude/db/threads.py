@@ -14,22 +14,22 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
-_Entry = tuple["weakref.ref[threading.Thread]", Any]
+C = TypeVar("C")
 
 
-class ThreadConnections:
+class ThreadConnections(Generic[C]):
     """Connections by (thread, database), opened on first use with ``opener``."""
 
-    def __init__(self, opener: Callable[[str], Any]) -> None:
+    def __init__(self, opener: Callable[[str], C]) -> None:
         self._opener = opener
         self._lock = threading.Lock()
-        self._open: dict[tuple[int, str], _Entry] = {}
+        self._open: dict[tuple[int, str], tuple[weakref.ref[threading.Thread], C]] = {}
 
-    def get(self, path: str) -> Any:
+    def get(self, path: str) -> C:
         """The calling thread's connection to ``path``, opened if it has none."""
         thread = threading.current_thread()
         key = (thread.ident or 0, path)
