@@ -104,20 +104,26 @@ def test_a_shared_connection_is_what_went_wrong(db_path):
     assert _interleave(lambda: shared) == set()
 
 
+def _from_a_finished_thread(get):
+    """What ``get()`` returns in another thread, once that thread has ended."""
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(get()))
+    worker.start()
+    worker.join()
+    return seen[0]
+
+
 def test_one_connection_per_thread_reused_and_closed_after_the_thread(db_path):
     connections = mdb.ThreadConnections(mdb.open_db)
     mine = connections.get(str(db_path))
     assert connections.get(str(db_path)) is mine
-    seen = []
-    worker = threading.Thread(target=lambda: seen.append(connections.get(str(db_path))))
-    worker.start()
-    worker.join()
-    assert seen[0] is not mine
+    theirs = _from_a_finished_thread(lambda: connections.get(str(db_path)))
+    assert theirs is not mine
     assert len(connections) == 2
     connections.get(str(db_path) + "-other")  # any new open sweeps finished threads
     assert len(connections) == 2  # the worker's connection is gone, a new one came
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
-        seen[0].execute("SELECT 1")
+        theirs.execute("SELECT 1")
     connections.close_all()
     assert len(connections) == 0
 
@@ -127,9 +133,5 @@ def test_the_dashboard_gives_each_thread_its_own_connection(db_path):
 
     mine = queries.connect(str(db_path))
     assert queries.connect(str(db_path)) is mine
-    seen = []
-    worker = threading.Thread(target=lambda: seen.append(queries.connect(str(db_path))))
-    worker.start()
-    worker.join()
-    assert seen[0] is not mine
+    assert _from_a_finished_thread(lambda: queries.connect(str(db_path))) is not mine
     queries.close_connections()
